@@ -1,0 +1,45 @@
+// The accounts the registrar authenticates against, cached in memory: a REGISTER costs a
+// Map lookup instead of a database read. Any change to the accounts table, by this
+// process or another (the CLI), bumps the store's version; the cache is dropped when the
+// version moves (checked by `revalidate`, called once a second and after local changes).
+
+import type { AccountRecord, AccountStore } from '../store/store.js';
+
+export class AccountDirectory {
+  private readonly cache = new Map<string, AccountRecord>();
+  private version: number;
+
+  constructor(
+    private readonly store: AccountStore,
+    /** Most accounts kept; past it the cache starts over (it refills from the store). */
+    private readonly maxCached = 1_000_000,
+  ) {
+    this.version = store.version();
+  }
+
+  get size(): number {
+    return this.cache.size;
+  }
+
+  find(username: string, domain: string): AccountRecord | null {
+    const key = `${username}@${domain}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    // Unknown users are not cached: a scan of random names must not grow memory.
+    const a = this.store.find(username, domain);
+    if (a !== null) {
+      if (this.cache.size >= this.maxCached) this.cache.clear();
+      this.cache.set(key, a);
+    }
+    return a;
+  }
+
+  /** Drops the cache if any process changed an account since the last check; true if so. */
+  revalidate(): boolean {
+    const v = this.store.version();
+    if (v === this.version) return false;
+    this.version = v;
+    this.cache.clear();
+    return true;
+  }
+}

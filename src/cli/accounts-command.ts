@@ -1,0 +1,155 @@
+// `rollcall accounts add|import|list|remove`: works directly on the database, so it runs
+// before the first `serve` and while a server runs (SQLite WAL; the server notices changes).
+
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { computeHa1 } from '../auth/digest.js';
+import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
+import type { NewAccount } from '../store/store.js';
+import { resolveDataDir, type DataDirOptions } from './data-dir.js';
+import { printTable } from './print-table.js';
+import { UsageError } from './usage-error.js';
+
+const USERNAME = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$/; // RFC 3261 user (unreserved / escaped / user-unreserved)
+const DOMAIN = /^[A-Za-z0-9.-]+$/;
+
+/** A new account with its HA1s; the password itself goes no further than this function. */
+export function newAccount(username: string, domain: string, password: string, customer: string | null, maxBindings: number | null = null): NewAccount {
+  if (!USERNAME.test(username)) throw new UsageError(`username "${username}" has characters a SIP user part cannot hold`);
+  const d = domain.toLowerCase();
+  if (!DOMAIN.test(d)) throw new UsageError(`domain "${domain}" is not a host name such as example.com`);
+  if (password.length === 0) throw new UsageError(`account ${username}@${d}: the password is empty`);
+  return {
+    username,
+    domain: d,
+    customer: customer && customer.length ? customer : null,
+    ha1Md5: computeHa1('MD5', username, d, password),
+    ha1Sha256: computeHa1('SHA-256', username, d, password),
+    maxBindings,
+  };
+}
+
+async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    // Piped: the first line of stdin (keeps the password out of the process list).
+    const rl = createInterface({ input: process.stdin });
+    for await (const line of rl) {
+      rl.close();
+      return line;
+    }
+    throw new UsageError('no --password given and nothing on stdin');
+  }
+  process.stderr.write('Password: ');
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    stdin.setRawMode(true);
+    stdin.resume();
+    let pw = '';
+    const onData = (buf: Buffer) => {
+      for (const ch of buf.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          stdin.off('data', onData);
+          process.stderr.write('\n');
+          resolve(pw);
+          return;
+        }
+        if (ch === '\u0003') process.exit(130);
+        pw = ch === '\u007f' ? pw.slice(0, -1) : pw + ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+function positiveInt(v: string | undefined, flag: string): number | null {
+  if (v === undefined) return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${v}: expected a whole number ≥ 1`);
+  return n;
+}
+
+export const accountsCommand = {
+  async add(username: string, o: DataDirOptions & { domain: string; password?: string; customer?: string; maxBindings?: string }): Promise<void> {
+    const password = o.password ?? (await readPassword());
+    const account = newAccount(username, o.domain, password, o.customer ?? null, positiveInt(o.maxBindings, '--max-bindings'));
+    const store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
+    try {
+      const a = store.accounts.add(account);
+      process.stdout.write(`added ${a.username}@${a.domain}${a.customer ? ` (customer ${a.customer})` : ''}\n`);
+    } finally {
+      await store.close();
+    }
+  },
+
+  async import(file: string, o: DataDirOptions): Promise<void> {
+    let rows: Record<string, string>[];
+    try {
+      rows = parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+    } catch (err) {
+      throw new UsageError(`${file}: ${(err as Error).message}`);
+    }
+    const accounts = rows.map((r, i) => {
+      const line = i + 2;
+      if (!r['username'] || !r['domain'] || r['password'] === undefined) {
+        throw new UsageError(`${file} line ${line}: needs username, domain and password (header row: username,domain,password,customer)`);
+      }
+      try {
+        return newAccount(r['username'], r['domain'], r['password'], r['customer'] ?? null);
+      } catch (err) {
+        throw new UsageError(`${file} line ${line}: ${(err as Error).message}`);
+      }
+    });
+    const store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
+    try {
+      const n = store.accounts.addMany(accounts);
+      process.stdout.write(`imported ${n} account${n === 1 ? '' : 's'} from ${file}\n`);
+    } finally {
+      await store.close();
+    }
+  },
+
+  async list(o: DataDirOptions & { json?: boolean }): Promise<void> {
+    const store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
+    try {
+      const rows = store.accounts.list().map((a) => ({
+        username: a.username,
+        domain: a.domain,
+        customer: a.customer,
+        enabled: a.enabled,
+        maxBindings: a.maxBindings,
+        minExpires: a.minExpires,
+        maxExpires: a.maxExpires,
+        createdAt: new Date(a.createdAt).toISOString(),
+      }));
+      if (o.json) {
+        process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write('no accounts (add one with `rollcall accounts add USER --domain DOMAIN --password PASS`)\n');
+        return;
+      }
+      printTable(
+        ['ACCOUNT', 'CUSTOMER', 'ENABLED', 'MAX BINDINGS', 'CREATED'],
+        rows.map((r) => [`${r.username}@${r.domain}`, r.customer ?? '-', r.enabled ? 'yes' : 'no', r.maxBindings === null ? 'default' : String(r.maxBindings), r.createdAt]),
+      );
+    } finally {
+      await store.close();
+    }
+  },
+
+  async remove(username: string, o: DataDirOptions & { domain: string }): Promise<void> {
+    const store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
+    try {
+      const a = store.accounts.find(username, o.domain.toLowerCase());
+      if (a === null) throw new UsageError(`no account ${username}@${o.domain.toLowerCase()}`);
+      store.accounts.remove(a.id);
+      process.stdout.write(`removed ${a.username}@${a.domain}\n`);
+    } finally {
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// `rollcall`: the command-line edge. Every command takes --data-dir (or --config, whose
+// store.dataDir is used) so it works on the same data as the server, running or not.
+
+import { Command, Option } from 'commander';
+import { ConfigError } from '../config/load-config.js';
+import { accountsCommand } from './accounts-command.js';
+import { configReference } from './config-reference.js';
+import { registrationsCommand } from './registrations-command.js';
+import { serveCommand } from './serve-command.js';
+import { UsageError } from './usage-error.js';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+const program = new Command()
+  .name('rollcall')
+  .description('Rollcall: a SIP registrar with registration management')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+program
+  .command('serve')
+  .description('run the registrar')
+  .option('--config <file>', 'YAML or JSON configuration file')
+  .option('--data-dir <dir>', 'data directory (store.dataDir)')
+  .option('--listen <transport:host:port>', 'listen on a socket, e.g. udp:127.0.0.1:5060 (repeatable; replaces sip.listen)', collect, [])
+  .option('--domain <domain>', 'serve a SIP domain (repeatable; replaces registrar.domains)', collect, [])
+  .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']))
+  .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'pretty']))
+  .option('--set <key=value>', 'set any configuration key, e.g. --set registrar.maxBindings=3 (repeatable)', collect, [])
+  .action(serveCommand);
+
+const accounts = program.command('accounts').description('manage SIP accounts (works with the server stopped or running)');
+accounts
+  .command('add <username>')
+  .description('add an account')
+  .requiredOption('--domain <domain>', 'SIP domain (also the digest realm)')
+  .option('--password <password>', 'password (prompted for, or read from stdin, when omitted)')
+  .option('--customer <name>', 'customer account the phone belongs to')
+  .option('--max-bindings <n>', 'override registrar.maxBindings for this account')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(accountsCommand.add);
+accounts
+  .command('import <file>')
+  .description('add accounts from a CSV file with the header row username,domain,password,customer')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(accountsCommand.import);
+accounts
+  .command('list')
+  .description('list accounts')
+  .option('--json', 'JSON output')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(accountsCommand.list);
+accounts
+  .command('remove <username>')
+  .description('delete an account')
+  .requiredOption('--domain <domain>', 'SIP domain')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(accountsCommand.remove);
+
+const registrations = program.command('registrations').description('see and control current registrations');
+registrations
+  .command('list')
+  .description('current bindings: AOR, contact, source, transport, remaining seconds, user agent, registered at, status')
+  .option('--json', 'JSON output')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(registrationsCommand.list);
+registrations
+  .command('remove <aor>')
+  .description('force-unregister every binding of an AOR (or one contact); the endpoint is not told')
+  .option('--contact <uri>', 'remove only this contact URI')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(registrationsCommand.remove);
+
+program
+  .command('config')
+  .description('configuration helpers')
+  .command('reference')
+  .description('print the configuration reference (Markdown) generated from the schema')
+  .action(() => {
+    process.stdout.write(configReference() + '\n');
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof UsageError) {
+    process.stderr.write(`rollcall: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`rollcall: ${(err as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,180 @@
+// The one declaration of Rollcall's configuration: every key with its type, default and
+// description. The loader, the CLI flags, the README reference and (later) the API and
+// console all read from this schema.
+
+import { z } from 'zod';
+import { parseListenAddress } from './listen-address.js';
+
+const listenAddress = z.string().superRefine((v, ctx) => {
+  const r = parseListenAddress(v);
+  if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+});
+
+const domainName = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9.-]+$|^\[?[0-9A-Fa-f:.]+\]?$/, 'a host name or IP address such as example.com or 192.0.2.10')
+  .transform((s) => s.toLowerCase());
+
+const seconds = z.number().int().min(0);
+
+export const sipSchema = z
+  .object({
+    listen: z
+      .array(listenAddress)
+      .min(1)
+      .default(['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060'])
+      .describe('Sockets to listen on, each `transport:host:port` (udp or tcp; IPv6 as `[::1]`).'),
+    maxMessageSize: z
+      .number()
+      .int()
+      .min(1500)
+      .max(1048576)
+      .default(65535)
+      .describe('Largest SIP message accepted, in bytes; larger ones on TCP are answered 513 and the connection closed.'),
+    udpReceiveBuffer: z
+      .number()
+      .int()
+      .min(65536)
+      .default(4194304)
+      .describe('UDP socket receive buffer requested, in bytes (capped by net.core.rmem_max). Small buffers drop datagrams during GC pauses.'),
+    udpSendBuffer: z.number().int().min(65536).default(4194304).describe('UDP socket send buffer requested, in bytes.'),
+    forceRport: z
+      .boolean()
+      .default(true)
+      .describe('Answer every request at its source port and add `rport` to the top Via even when the client did not ask (RFC 3581 behaviour for all; NAT-friendly). When false, only requests with `rport` get it.'),
+    tcpIdleTimeout: seconds
+      .default(3900)
+      .describe('Close a TCP connection after this many seconds without traffic (0: never). Keep it above the longest registration interval so phones stay reachable.'),
+    serverHeader: z.string().default('Rollcall').describe('Value of the Server header in responses; empty to send none.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('SIP transports and message handling.');
+
+export const registrarSchema = z
+  .object({
+    domains: z
+      .array(domainName)
+      .default([])
+      .describe('SIP domains served. Domains of configured accounts are served too. A REGISTER for any other domain gets 403.'),
+    defaultDomain: domainName
+      .nullable()
+      .default(null)
+      .describe('Domain meant when a Request-URI or To names one of Rollcall\'s own addresses or an alias (phones are often configured with the server\'s IP). Default: the first of `domains`, else the only account domain.'),
+    aliases: z
+      .array(domainName)
+      .default([])
+      .describe('Extra host names or addresses that mean the default domain (the listening addresses always do).'),
+    maxBindings: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe('Maximum bindings (registered devices) per address-of-record; an account can override it.'),
+    replacePolicy: z
+      .enum(['on', 'off'])
+      .default('on')
+      .describe('When a REGISTER from a new device would exceed maxBindings: `on` accepts it and removes ("kicks") the oldest binding; `off` rejects it with 403 and keeps the existing one.'),
+    defaultExpires: seconds
+      .min(1)
+      .default(3600)
+      .describe('Expiry granted when the REGISTER names none (no Contact expires param, no Expires header), in seconds.'),
+    minExpires: seconds
+      .min(1)
+      .default(60)
+      .describe('Shortest expiry accepted; a shorter non-zero one gets 423 Interval Too Brief with Min-Expires.'),
+    maxExpires: seconds
+      .min(1)
+      .default(7200)
+      .describe('Longest expiry granted; longer requests are clamped down to it.'),
+    expirySpread: z
+      .number()
+      .min(0)
+      .max(50)
+      .default(0)
+      .describe('Storm spreading: grant a random expiry up to this many percent below the requested one, so a fleet restarted together does not refresh together forever (0: off).'),
+    expiringShare: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.1)
+      .describe('A binding is Expiring (refresh overdue) once less than this share of its interval is left.'),
+  })
+  .strict()
+  .prefault({})
+  .superRefine((r, ctx) => {
+    if (r.minExpires > r.maxExpires) {
+      ctx.addIssue({ code: 'custom', path: ['minExpires'], message: `minExpires (${r.minExpires}) must not exceed maxExpires (${r.maxExpires})` });
+    }
+    if (r.defaultExpires < r.minExpires || r.defaultExpires > r.maxExpires) {
+      ctx.addIssue({ code: 'custom', path: ['defaultExpires'], message: `defaultExpires (${r.defaultExpires}) must lie within minExpires..maxExpires (${r.minExpires}..${r.maxExpires})` });
+    }
+  })
+  .describe('Registration policy (SPEC §4).');
+
+export const DIGEST_ALGORITHMS = ['MD5', 'SHA-256'] as const;
+
+export const authSchema = z
+  .object({
+    algorithms: z
+      .array(z.enum(DIGEST_ALGORITHMS))
+      .min(1)
+      .default(['MD5', 'SHA-256'])
+      .describe('Digest algorithms offered in 401 challenges, one WWW-Authenticate each, in this order of preference. Many phones take the first one they know; put SHA-256 first only if all your phones support RFC 7616.'),
+    nonceLifetime: seconds
+      .min(5)
+      .default(300)
+      .describe('Seconds a nonce stays valid; after that a correct response gets a new challenge with stale=true.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('Digest authentication (RFC 3261 §22, RFC 7616).');
+
+export const storeSchema = z
+  .object({
+    dataDir: z.string().min(1).default('data').describe('Folder of the embedded SQLite database (rollcall.db) and the control socket.'),
+    synchronous: z
+      .enum(['full', 'normal'])
+      .default('full')
+      .describe('`full`: every group commit is fsynced before 200 OK (survives power loss). `normal`: written to the OS before 200 OK (survives a crash or kill -9 of Rollcall, not of the machine).'),
+  })
+  .strict()
+  .prefault({})
+  .describe('Storage.');
+
+export const historySchema = z
+  .object({
+    retentionDays: z.number().min(0.01).default(30).describe('Registration history (events) older than this is deleted.'),
+    recordRefreshes: z
+      .boolean()
+      .default(true)
+      .describe('Record a `refreshed` event for every re-registration (the largest share of history).'),
+  })
+  .strict()
+  .prefault({})
+  .describe('Registration history.');
+
+export const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level.'),
+    format: z.enum(['json', 'pretty']).default('json').describe('`json`: one JSON object per line (pino). `pretty`: readable lines for a terminal.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('Logging.');
+
+export const configSchema = z
+  .object({
+    sip: sipSchema,
+    registrar: registrarSchema,
+    auth: authSchema,
+    store: storeSchema,
+    history: historySchema,
+    log: logSchema,
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

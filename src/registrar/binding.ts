@@ -1,0 +1,118 @@
+// A binding in memory: one registered contact of an AOR (RFC 3261 §10), with the facts an
+// operator sees in the console. Strings held here are copies, never slices of a packet
+// (a slice would keep the whole packet alive for as long as the binding lives).
+
+import type { BindingRecord } from '../store/store.js';
+import type { WheelItem } from './deadline-wheel.js';
+
+export type BindingStatus = 'Registered' | 'Expiring' | 'Unregistered';
+
+export class Binding implements WheelItem {
+  wheelSlot = -1;
+  /** Whether the `expiring` transition was already recorded for the current interval. */
+  expiringNoted = false;
+
+  constructor(
+    readonly id: number,
+    readonly aor: string,
+    readonly username: string,
+    readonly domain: string,
+    public contact: string,
+    public instance: string | null,
+    public regId: number | null,
+    public q: number | null,
+    public callId: string,
+    public cseq: number,
+    /** Granted interval, seconds. */
+    public expires: number,
+    public expiresAt: number,
+    public registeredAt: number,
+    public refreshedAt: number,
+    public sourceAddress: string,
+    public sourcePort: number,
+    public transport: string,
+    public localAddress: string,
+    public localPort: number,
+    public userAgent: string | null,
+    public path: readonly string[],
+  ) {}
+
+  static fromRecord(r: BindingRecord): Binding {
+    return new Binding(
+      r.id,
+      r.aor,
+      r.username,
+      r.domain,
+      r.contact,
+      r.instance,
+      r.regId,
+      r.q,
+      r.callId,
+      r.cseq,
+      r.expires,
+      r.expiresAt,
+      r.registeredAt,
+      r.refreshedAt,
+      r.sourceAddress,
+      r.sourcePort,
+      r.transport,
+      r.localAddress,
+      r.localPort,
+      r.userAgent,
+      r.path,
+    );
+  }
+
+  toRecord(): BindingRecord {
+    return {
+      id: this.id,
+      aor: this.aor,
+      username: this.username,
+      domain: this.domain,
+      contact: this.contact,
+      instance: this.instance,
+      regId: this.regId,
+      q: this.q,
+      callId: this.callId,
+      cseq: this.cseq,
+      expires: this.expires,
+      expiresAt: this.expiresAt,
+      registeredAt: this.registeredAt,
+      refreshedAt: this.refreshedAt,
+      sourceAddress: this.sourceAddress,
+      sourcePort: this.sourcePort,
+      transport: this.transport,
+      localAddress: this.localAddress,
+      localPort: this.localPort,
+      userAgent: this.userAgent,
+      path: this.path,
+    };
+  }
+
+  /** When the binding turns Expiring: less than `share` of its interval left. */
+  expiringAt(share: number): number {
+    return this.expiresAt - Math.round(this.expires * share * 1000);
+  }
+
+  status(nowMs: number, share: number): BindingStatus {
+    if (nowMs >= this.expiresAt) return 'Unregistered';
+    return nowMs >= this.expiringAt(share) ? 'Expiring' : 'Registered';
+  }
+
+  /** Whole seconds left, never negative. */
+  remaining(nowMs: number): number {
+    return Math.max(0, Math.ceil((this.expiresAt - nowMs) / 1000));
+  }
+}
+
+/**
+ * A flat copy of a string. V8 keeps substrings as views into their parent; joining to a
+ * fresh one-character prefix and slicing it off forces a new sequential string.
+ */
+export function copyString(s: string): string {
+  return (' ' + s).slice(1);
+}
+
+export function copyOrNull(s: string | null): string | null {
+  return s === null ? null : copyString(s);
+}

@@ -1,0 +1,394 @@
+// The registrar usage (RFC 3261 §10.3): takes REGISTER transactions through every step —
+// domain, Require, AOR, authentication, authorization, contacts — applies the decision to
+// the live table, makes it durable through the journal, and only then answers 200 OK.
+// It also runs the expiry clock and records every transition as an event.
+
+import { challengeValue, type DigestAlgorithm } from '../auth/digest.js';
+import { selectCredentials, verifyCredentials } from '../auth/digest-credentials.js';
+import type { NonceService } from '../auth/nonce.js';
+import { isSipUri } from '../sip/message.js';
+import { serializeResponse } from '../sip/serializer.js';
+import { aorOf } from '../sip/uri.js';
+import type { AccountRecord, BindingJournal, EventType, RegistrationEvent, StoreOp } from '../store/store.js';
+import type { ServerTransaction } from '../transaction/server-transactions.js';
+import type { InboundRequest } from '../transport/transport-layer.js';
+import { Binding, copyOrNull, copyString } from './binding.js';
+import type { BindingTable } from './binding-table.js';
+import type { DomainResolver } from './domain-resolver.js';
+import { decideRegister, type RegisterPolicy } from './register-decision.js';
+
+/** Option tags this registrar implements (RFC 3261 §8.2.2.3: anything else in Require → 420). */
+export const SUPPORTED_EXTENSIONS: ReadonlySet<string> = new Set(['path']);
+
+/** The settings the registrar reads on every request, so run-time changes apply at once. */
+export interface RegistrarSettings {
+  readonly policy: RegisterPolicy;
+  readonly expiringShare: number;
+  readonly algorithms: readonly DigestAlgorithm[];
+  readonly recordRefreshes: boolean;
+  readonly serverHeader: string;
+}
+
+export interface AccountLookup {
+  find(username: string, domain: string): AccountRecord | null;
+}
+
+export interface RegistrarDeps {
+  readonly table: BindingTable;
+  readonly journal: BindingJournal;
+  readonly accounts: AccountLookup;
+  readonly nonces: NonceService;
+  readonly domains: DomainResolver;
+  readonly settings: () => RegistrarSettings;
+  /** First id to give a new binding (above every id ever stored). */
+  readonly firstBindingId: number;
+  readonly log: {
+    error(obj: object, msg: string): void;
+    info(obj: object, msg: string): void;
+    debug(obj: object, msg: string): void;
+  };
+  readonly now?: () => number;
+  readonly random?: () => number;
+  /** Every recorded event, as it is recorded (live views). */
+  readonly onEvent?: (e: RegistrationEvent) => void;
+  /** A binding removed to make room for a new device (calls get torn down, §9). */
+  readonly onKicked?: (b: Binding, by: Binding) => void;
+}
+
+export interface RegistrarCounters {
+  registers: number;
+  challenges: number;
+  authFailures: number;
+  accepted: number;
+  rejected: number;
+  commitFailures: number;
+}
+
+type Headers = Array<readonly [string, string]>;
+
+export class Registrar {
+  private nextId: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  readonly counters: RegistrarCounters = { registers: 0, challenges: 0, authFailures: 0, accepted: 0, rejected: 0, commitFailures: 0 };
+  private tagPrefix = Math.floor(Math.random() * 0xffffffff).toString(16);
+  private tagCounter = 0;
+  private dateSecond = -1;
+  private dateValue = '';
+
+  constructor(private readonly deps: RegistrarDeps) {
+    this.nextId = deps.firstBindingId;
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+  }
+
+  handle(tx: ServerTransaction): void {
+    this.counters.registers++;
+    const inbound = tx.req;
+    const req = inbound.msg;
+    const settings = this.deps.settings();
+    const now = this.now();
+
+    // Step 1: the Request-URI names a domain we serve.
+    const uri = req.uri;
+    if (!isSipUri(uri) || this.deps.domains.resolve(uri.host) === null) {
+      return this.reject(tx, settings, 403, 'Forbidden (domain not served)', [], null, 'domain not served');
+    }
+    // Step 2: every extension the client requires is one we implement.
+    const unsupported = req.require.filter((t) => !SUPPORTED_EXTENSIONS.has(t));
+    if (unsupported.length > 0) {
+      return this.reject(tx, settings, 420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]], null, `unsupported extension ${unsupported.join(', ')}`);
+    }
+    // Step 5 (before auth: the realm is the AOR's domain): To must name an AOR of ours.
+    const to = req.to.uri;
+    const domain = isSipUri(to) && to.user !== null && to.user !== '' ? this.deps.domains.resolve(to.host) : null;
+    if (domain === null || !isSipUri(to)) {
+      return this.reject(tx, settings, 404, 'Not Found (address-of-record not served)', [], null, 'AOR not served');
+    }
+    const aor = aorOf({ ...to, host: domain });
+
+    // Step 3: authentication.
+    const sel = selectCredentials(req.authorization, domain, settings.algorithms);
+    if (sel.kind === 'none') return this.challenge(tx, settings, domain, false);
+    if (sel.kind === 'malformed') {
+      return this.reject(tx, settings, 400, `Bad Request (${sel.reason})`, [], aor, sel.reason);
+    }
+    const creds = sel.credentials;
+    const account = this.deps.accounts.find(creds.username, domain);
+    const outcome = verifyCredentials(creds, account, req.method, this.deps.nonces, now);
+    if (outcome.kind === 'stale') return this.challenge(tx, settings, domain, true);
+    if (outcome.kind === 'failed') {
+      this.counters.authFailures++;
+      this.recordOnly(inbound, 'auth-failed', aor, `${outcome.reason} (username ${creds.username})`, now);
+      // Identical to the first challenge whatever the reason: no account enumeration.
+      return this.challenge(tx, settings, domain, false);
+    }
+    // Step 4: authorization — the credentials are those of the AOR's account.
+    const acct = outcome.account;
+    if (acct.username !== to.user) {
+      return this.reject(tx, settings, 403, 'Forbidden (credentials do not match the address-of-record)', [], aor, `user ${acct.username} may not register ${aor}`);
+    }
+
+    // Steps 6–7: the contacts.
+    const policy = accountPolicy(settings.policy, acct);
+    const bindings = this.deps.table.of(aor);
+    const decision = decideRegister({ req, bindings, policy, random: this.random });
+    if (decision.kind === 'reject') {
+      return this.reject(tx, settings, decision.status, decision.reason, decision.headers, aor, decision.reason);
+    }
+    if (decision.kind === 'query') {
+      this.counters.accepted++;
+      tx.respond(200, this.ok(inbound, settings, aor, now));
+      return;
+    }
+
+    // Apply to the live table, then make it durable, then answer (step 8).
+    const ops: StoreOp[] = [];
+    const events: RegistrationEvent[] = [];
+    const table = this.deps.table;
+    const source = sourceOf(inbound);
+    const userAgent = copyOrNull(req.userAgent);
+    const path = req.path.map((p) => copyString(p.raw));
+    const changed: Binding[] = [];
+    let newest: Binding | null = null;
+    for (const b of decision.removals) {
+      table.remove(b);
+      ops.push({ op: 'delete-binding', id: b.id });
+      events.push(this.event(now, 'unregistered', b, source, userAgent, null));
+    }
+    for (const b of decision.kicks) {
+      table.remove(b);
+      ops.push({ op: 'delete-binding', id: b.id });
+    }
+    for (const u of decision.upserts) {
+      const expiresAt = now + u.expires * 1000;
+      let b = u.existing;
+      if (b === null) {
+        b = new Binding(
+          this.nextId++,
+          aor,
+          acct.username,
+          domain,
+          copyString(u.contact.uriText),
+          u.instance === null ? null : copyString(u.instance),
+          u.regId,
+          u.q,
+          copyString(req.callId),
+          req.cseq.seq,
+          u.expires,
+          expiresAt,
+          now,
+          now,
+          source.address,
+          source.port,
+          source.transport,
+          source.localAddress,
+          source.localPort,
+          userAgent,
+          path,
+        );
+        events.push(this.event(now, 'registered', b, source, userAgent, null));
+        newest = b;
+      } else {
+        if (b.contact !== u.contact.uriText) b.contact = copyString(u.contact.uriText);
+        if (b.callId !== req.callId) b.callId = copyString(req.callId);
+        b.cseq = req.cseq.seq;
+        b.q = u.q;
+        b.expires = u.expires;
+        b.expiresAt = expiresAt;
+        b.refreshedAt = now;
+        b.sourceAddress = source.address;
+        b.sourcePort = source.port;
+        b.transport = source.transport;
+        b.localAddress = source.localAddress;
+        b.localPort = source.localPort;
+        if (b.userAgent !== userAgent) b.userAgent = userAgent;
+        b.path = path;
+        if (settings.recordRefreshes) events.push(this.event(now, 'refreshed', b, source, userAgent, null));
+      }
+      table.put(b);
+      changed.push(b);
+    }
+    for (const k of decision.kicks) {
+      const by = newest ?? changed[0]!;
+      events.push(this.event(now, 'kicked', k, source, userAgent, `replaced by ${by.contact} from ${source.address}:${source.port}`));
+      this.deps.onKicked?.(k, by);
+    }
+
+    const response = this.ok(inbound, settings, aor, now);
+    if (changed.length > 0) {
+      const lastRequest = req.raw.toString('utf8');
+      const lastResponse = response.toString('utf8');
+      for (const b of changed) ops.push({ op: 'put-binding', binding: b.toRecord(), lastRequest, lastResponse });
+    }
+    for (const e of events) ops.push({ op: 'event', event: e });
+    this.counters.accepted++;
+    this.deps.journal.submit(ops, (err) => {
+      if (err !== null) {
+        this.counters.commitFailures++;
+        this.deps.log.error({ err, aor }, 'binding change not committed; answering 500');
+        tx.respond(500, this.response(inbound, settings, 500, 'Server Internal Error (storage unavailable)', [['Retry-After', '5']]));
+        return;
+      }
+      tx.respond(200, response);
+      for (const e of events) this.deps.onEvent?.(e);
+    });
+  }
+
+  /** Removes bindings on an operator's request (the endpoint is not told, SPEC §5). */
+  forceRemove(aor: string, contact: string | null, who: string, done: (removed: number, err: Error | null) => void): void {
+    const now = this.now();
+    const victims = this.deps.table.of(aor).filter((b) => contact === null || b.contact === contact);
+    if (victims.length === 0) {
+      done(0, null);
+      return;
+    }
+    const ops: StoreOp[] = [];
+    const events: RegistrationEvent[] = [];
+    for (const b of victims) {
+      this.deps.table.remove(b);
+      ops.push({ op: 'delete-binding', id: b.id });
+      const e = this.event(now, 'force-removed', b, null, null, `by ${who}`);
+      events.push(e);
+      ops.push({ op: 'event', event: e });
+    }
+    this.deps.journal.submit(ops, (err) => {
+      if (err === null) for (const e of events) this.deps.onEvent?.(e);
+      done(victims.length, err);
+    });
+  }
+
+  /** The expiry clock: records Expiring transitions and removes expired bindings. */
+  tick(): void {
+    const now = this.now();
+    const { expiring, expired } = this.deps.table.tick(now);
+    if (expiring.length === 0 && expired.length === 0) return;
+    const ops: StoreOp[] = [];
+    const events: RegistrationEvent[] = [];
+    for (const b of expiring) events.push(this.event(now, 'expiring', b, null, null, null));
+    for (const b of expired) {
+      ops.push({ op: 'delete-binding', id: b.id });
+      events.push(this.event(b.expiresAt, 'expired', b, null, null, null));
+    }
+    for (const e of events) ops.push({ op: 'event', event: e });
+    this.deps.journal.submit(ops, (err) => {
+      if (err !== null) this.deps.log.error({ err }, 'expiry not committed');
+      else for (const e of events) this.deps.onEvent?.(e);
+    });
+  }
+
+  private challenge(tx: ServerTransaction, settings: RegistrarSettings, realm: string, stale: boolean): void {
+    this.counters.challenges++;
+    const nonce = this.deps.nonces.issue(this.now());
+    const headers: Headers = [];
+    for (const alg of settings.algorithms) headers.push(['WWW-Authenticate', challengeValue(realm, nonce, alg, stale)]);
+    tx.respond(401, this.response(tx.req, settings, 401, 'Unauthorized', headers));
+  }
+
+  private reject(
+    tx: ServerTransaction,
+    settings: RegistrarSettings,
+    status: number,
+    reason: string,
+    headers: ReadonlyArray<readonly [string, string]>,
+    aor: string | null,
+    why: string,
+  ): void {
+    this.counters.rejected++;
+    this.recordOnly(tx.req, 'rejected', aor, `${status} ${why}`, this.now());
+    tx.respond(status, this.response(tx.req, settings, status, reason, headers));
+  }
+
+  /** An event that changes no binding (rejections, failed authentications). */
+  private recordOnly(inbound: InboundRequest, type: EventType, aor: string | null, reason: string, now: number): void {
+    const src = sourceOf(inbound);
+    const contact = inbound.msg.contact;
+    const e: RegistrationEvent = {
+      time: now,
+      type,
+      aor,
+      contact: contact === '*' ? '*' : (contact[0]?.uriText ?? null),
+      bindingId: null,
+      sourceAddress: src.address,
+      sourcePort: src.port,
+      transport: src.transport,
+      userAgent: inbound.msg.userAgent,
+      reason,
+    };
+    this.deps.journal.submit([{ op: 'event', event: e }], (err) => {
+      if (err === null) this.deps.onEvent?.(e);
+    });
+  }
+
+  private event(
+    time: number,
+    type: EventType,
+    b: Binding,
+    source: ReturnType<typeof sourceOf> | null,
+    userAgent: string | null,
+    reason: string | null,
+  ): RegistrationEvent {
+    return {
+      time,
+      type,
+      aor: b.aor,
+      contact: b.contact,
+      bindingId: b.id,
+      sourceAddress: source?.address ?? b.sourceAddress,
+      sourcePort: source?.port ?? b.sourcePort,
+      transport: source?.transport ?? b.transport,
+      userAgent: userAgent ?? b.userAgent,
+      reason,
+    };
+  }
+
+  /** 200 OK with every current binding of the AOR and its remaining expiry (step 8). */
+  private ok(inbound: InboundRequest, settings: RegistrarSettings, aor: string, now: number): Buffer {
+    const headers: Headers = [];
+    for (const b of this.deps.table.of(aor)) {
+      let v = `<${b.contact}>;expires=${b.remaining(now)}`;
+      if (b.q !== null) v += `;q=${b.q}`;
+      if (b.instance !== null) v += `;+sip.instance="${b.instance}"`;
+      if (b.regId !== null) v += `;reg-id=${b.regId}`;
+      headers.push(['Contact', v]);
+    }
+    if (inbound.msg.supported.includes('path')) for (const p of inbound.msg.path) headers.push(['Path', p.raw]);
+    headers.push(['Date', this.date(now)]);
+    return this.response(inbound, settings, 200, 'OK', headers);
+  }
+
+  private response(inbound: InboundRequest, settings: RegistrarSettings, status: number, reason: string, headers: Headers | ReadonlyArray<readonly [string, string]>): Buffer {
+    const all = settings.serverHeader ? [...headers, ['Server', settings.serverHeader] as const] : headers;
+    return serializeResponse(inbound.echo, status, reason, all, this.toTag());
+  }
+
+  private toTag(): string {
+    return `${this.tagPrefix}.${(this.tagCounter++).toString(36)}`;
+  }
+
+  private date(now: number): string {
+    const s = Math.floor(now / 1000);
+    if (s !== this.dateSecond) {
+      this.dateSecond = s;
+      this.dateValue = new Date(s * 1000).toUTCString();
+    }
+    return this.dateValue;
+  }
+}
+
+function sourceOf(inbound: InboundRequest): { address: string; port: number; transport: string; localAddress: string; localPort: number } {
+  const f = inbound.flow;
+  return { address: f.remoteAddress, port: f.remotePort, transport: f.transport, localAddress: f.localAddress, localPort: f.localPort };
+}
+
+/** The global policy with the account's own expiry range and binding limit applied. */
+export function accountPolicy(global: RegisterPolicy, a: AccountRecord): RegisterPolicy {
+  if (a.minExpires === null && a.maxExpires === null && a.maxBindings === null) return global;
+  return {
+    ...global,
+    minExpires: a.minExpires ?? global.minExpires,
+    maxExpires: a.maxExpires ?? global.maxExpires,
+    maxBindings: a.maxBindings ?? global.maxBindings,
+  };
+}
+

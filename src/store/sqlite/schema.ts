@@ -1,0 +1,155 @@
+// The SQLite schema and its migrations, keyed on `PRAGMA user_version`. Each migration runs
+// once, in its own IMMEDIATE transaction, so a server and a CLI opening a fresh file at the
+// same moment cannot both apply it.
+
+import type Database from 'better-sqlite3';
+
+/**
+ * Migration N (1-based) brings a database from user_version N-1 to N. Append only: a
+ * released migration is never edited, a change is a new entry.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: accounts, bindings, history, settings.
+  `
+  CREATE TABLE accounts (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    username     TEXT    NOT NULL CHECK (username <> ''),
+    domain       TEXT    NOT NULL CHECK (domain <> '' AND domain = lower(domain)),
+    customer     TEXT,
+    ha1_md5      TEXT    NOT NULL,
+    ha1_sha256   TEXT    NOT NULL,
+    enabled      INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    min_expires  INTEGER,
+    max_expires  INTEGER,
+    max_bindings INTEGER,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    UNIQUE (username, domain)
+  );
+  CREATE INDEX accounts_domain ON accounts (domain);
+
+  -- One row. accounts_version is bumped by triggers so that every process sees any other
+  -- process's account change (a CLI 'accounts add' while the server runs) by reading one
+  -- integer. binding_id_high remembers the highest binding id ever inserted, so ids are not
+  -- reused after the newest binding is deleted.
+  CREATE TABLE meta (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    accounts_version INTEGER NOT NULL,
+    binding_id_high  INTEGER NOT NULL
+  );
+  INSERT INTO meta (id, accounts_version, binding_id_high) VALUES (1, 0, 0);
+
+  CREATE TRIGGER accounts_inserted AFTER INSERT ON accounts
+  BEGIN UPDATE meta SET accounts_version = accounts_version + 1; END;
+  CREATE TRIGGER accounts_updated AFTER UPDATE ON accounts
+  BEGIN UPDATE meta SET accounts_version = accounts_version + 1; END;
+  CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts
+  BEGIN UPDATE meta SET accounts_version = accounts_version + 1; END;
+
+  -- Ids are assigned by the registrar, not by SQLite.
+  CREATE TABLE bindings (
+    id             INTEGER PRIMARY KEY,
+    aor            TEXT    NOT NULL,
+    username       TEXT    NOT NULL,
+    domain         TEXT    NOT NULL,
+    contact        TEXT    NOT NULL,
+    instance       TEXT,
+    reg_id         INTEGER,
+    q              REAL,
+    call_id        TEXT    NOT NULL,
+    cseq           INTEGER NOT NULL,
+    expires        INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    registered_at  INTEGER NOT NULL,
+    refreshed_at   INTEGER NOT NULL,
+    source_address TEXT    NOT NULL,
+    source_port    INTEGER NOT NULL,
+    transport      TEXT    NOT NULL,
+    local_address  TEXT    NOT NULL,
+    local_port     INTEGER NOT NULL,
+    user_agent     TEXT,
+    path           TEXT    NOT NULL DEFAULT '[]'  -- JSON array of Path header values
+  );
+  CREATE INDEX bindings_aor ON bindings (aor);
+  CREATE INDEX bindings_expires_at ON bindings (expires_at);
+
+  -- An AFTER INSERT trigger does not fire when an upsert takes its DO UPDATE branch, so a
+  -- refresh costs nothing here.
+  CREATE TRIGGER bindings_high_water AFTER INSERT ON bindings
+  WHEN NEW.id > (SELECT binding_id_high FROM meta)
+  BEGIN UPDATE meta SET binding_id_high = NEW.id; END;
+
+  -- Kept apart from bindings so listing or loading bindings never reads the messages.
+  CREATE TABLE binding_messages (
+    binding_id    INTEGER PRIMARY KEY REFERENCES bindings (id) ON DELETE CASCADE,
+    last_request  TEXT NOT NULL,
+    last_response TEXT NOT NULL
+  );
+
+  CREATE TABLE events (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    time           INTEGER NOT NULL,
+    type           TEXT    NOT NULL,
+    aor            TEXT,
+    contact        TEXT,
+    binding_id     INTEGER,
+    source_address TEXT,
+    source_port    INTEGER,
+    transport      TEXT,
+    user_agent     TEXT,
+    reason         TEXT
+  );
+  CREATE INDEX events_time ON events (time);
+  CREATE INDEX events_aor_time ON events (aor, time);
+  CREATE INDEX events_source_time ON events (source_address, time);
+
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL  -- JSON
+  ) WITHOUT ROWID;
+  `,
+];
+
+/** The schema version this build writes and expects. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Brings the database up to SCHEMA_VERSION; a no-op when it is already there. */
+export function migrate(db: Database.Database): void {
+  if (schemaVersion(db) === SCHEMA_VERSION) return;
+  const step = db.transaction(() => {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    const current = schemaVersion(db);
+    assertNotNewer(current, db.name);
+    if (current === SCHEMA_VERSION) return false;
+    db.exec(MIGRATIONS[current]!);
+    db.pragma(`user_version = ${current + 1}`);
+    return true;
+  });
+  let migrated = true;
+  while (migrated) migrated = step.immediate();
+}
+
+/** For read-only connections, which cannot migrate: the file must already be current. */
+export function assertCurrent(db: Database.Database): void {
+  const current = schemaVersion(db);
+  assertNotNewer(current, db.name);
+  if (current < SCHEMA_VERSION) {
+    throw new Error(
+      `database ${db.name} has schema version ${current}, this Rollcall needs ${SCHEMA_VERSION}; ` +
+        'open it once read-write (start the server or run any writing command) to migrate it',
+    );
+  }
+}
+
+function assertNotNewer(current: number, file: string): void {
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `database ${file} has schema version ${current}, newer than this Rollcall supports ` +
+        `(${SCHEMA_VERSION}); upgrade Rollcall or point it at another data directory`,
+    );
+  }
+}

@@ -1,0 +1,105 @@
+// Registration history in SQLite: filtered queries, newest first, and pruning in chunks
+// small enough that the commit worker never waits long for the write lock.
+
+import type Database from 'better-sqlite3';
+import type { EventQuery, EventStore, RegistrationEvent } from '../store.js';
+
+export const DEFAULT_EVENT_LIMIT = 100;
+export const MAX_EVENT_LIMIT = 10_000;
+/** Rows deleted per statement (and so per transaction) by prune. */
+export const PRUNE_CHUNK = 10_000;
+
+const EVENT_COLUMNS = `time, type, aor, contact, binding_id AS bindingId,
+  source_address AS sourceAddress, source_port AS sourcePort, transport,
+  user_agent AS userAgent, reason`;
+
+interface QueryParams {
+  aor?: string;
+  sourceAddress?: string;
+  type?: string;
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+export class SqliteEventStore implements EventStore {
+  readonly #db: Database.Database;
+  /** One prepared statement per combination of filters, prepared on first use. */
+  readonly #queries = new Map<number, Database.Statement<[QueryParams], RegistrationEvent>>();
+  readonly #pruneChunk: Database.Statement<[number, number]>;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#pruneChunk = db.prepare(
+      'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY time LIMIT ?)',
+    );
+  }
+
+  /**
+   * Events matching every given filter, newest first. `since` is inclusive and `until`
+   * exclusive, so consecutive windows neither overlap nor leave gaps. `limit` defaults to
+   * 100 and is capped at 10,000.
+   */
+  query(q: EventQuery): RegistrationEvent[] {
+    const params: QueryParams = { limit: eventLimit(q.limit) };
+    let shape = 0;
+    if (q.aor !== undefined) {
+      params.aor = q.aor;
+      shape |= 1;
+    }
+    if (q.sourceAddress !== undefined) {
+      params.sourceAddress = q.sourceAddress;
+      shape |= 2;
+    }
+    if (q.type !== undefined) {
+      params.type = q.type;
+      shape |= 4;
+    }
+    if (q.since !== undefined) {
+      params.since = q.since;
+      shape |= 8;
+    }
+    if (q.until !== undefined) {
+      params.until = q.until;
+      shape |= 16;
+    }
+    return this.#statementFor(shape).all(params);
+  }
+
+  prune(before: number): number {
+    let total = 0;
+    for (;;) {
+      // Each run is its own transaction: the write lock is released between chunks.
+      const deleted = this.#pruneChunk.run(before, PRUNE_CHUNK).changes;
+      total += deleted;
+      if (deleted < PRUNE_CHUNK) return total;
+    }
+  }
+
+  #statementFor(shape: number): Database.Statement<[QueryParams], RegistrationEvent> {
+    let statement = this.#queries.get(shape);
+    if (statement === undefined) {
+      const where: string[] = [];
+      if (shape & 1) where.push('aor = @aor');
+      if (shape & 2) where.push('source_address = @sourceAddress');
+      if (shape & 4) where.push('type = @type');
+      if (shape & 8) where.push('time >= @since');
+      if (shape & 16) where.push('time < @until');
+      statement = this.#db.prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events` +
+          (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+          ' ORDER BY time DESC, id DESC LIMIT @limit',
+      );
+      this.#queries.set(shape, statement);
+    }
+    return statement;
+  }
+}
+
+function eventLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_EVENT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new Error(`event query limit must be a positive integer, got ${String(limit)}`);
+  }
+  return Math.min(limit, MAX_EVENT_LIMIT);
+}

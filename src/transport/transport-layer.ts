@@ -1,0 +1,180 @@
+// The transport layer: owns the listeners, turns their bytes into parsed messages, stamps
+// received/rport on requests (RFC 3261 §18.2.1, RFC 3581), answers unparseable requests
+// statelessly with 400 when it can, and sends responses back per §18.2.2.
+
+import { networkInterfaces } from 'node:os';
+import { isIP } from 'node:net';
+import type { ListenAddress } from '../config/listen-address.js';
+import { getParam, type SipRequest, type SipResponse, type Via } from '../sip/message.js';
+import { parseMessage } from '../sip/parser.js';
+import { echoOf, type ResponseEcho, type SipParseError } from '../sip/parse-error.js';
+import { serializeResponse } from '../sip/serializer.js';
+import { withReceived } from '../sip/via.js';
+import { responseTarget, type ResponseTarget } from './response-target.js';
+import { TcpListener } from './tcp-listener.js';
+import type { Flow, Listener, TransportCounters } from './transport.js';
+import { UdpListener } from './udp-listener.js';
+
+/** A request as the layers above see it: parsed, with its flow and the stamped Via. */
+export interface InboundRequest {
+  readonly msg: SipRequest;
+  readonly flow: Flow;
+  /** The request's Via list with received/rport added to the top one. */
+  readonly via: readonly Via[];
+  /** What a response copies from this request (with the stamped Via). */
+  readonly echo: ResponseEcho;
+  /** When it arrived (epoch ms). */
+  readonly receivedAt: number;
+}
+
+export interface TransportLayerOptions {
+  readonly listen: readonly ListenAddress[];
+  readonly maxMessageSize: number;
+  readonly udpReceiveBuffer: number;
+  readonly udpSendBuffer: number;
+  readonly tcpIdleTimeout: number;
+  readonly forceRport: boolean;
+  readonly serverHeader: string;
+  readonly onRequest: (req: InboundRequest) => void;
+  readonly onResponse: (res: SipResponse, flow: Flow) => void;
+  readonly log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+  /** Clock, injectable for tests. */
+  readonly now?: () => number;
+}
+
+export class TransportLayer {
+  readonly listeners: Listener[] = [];
+  readonly counters: TransportCounters = { received: 0, sent: 0, parseErrors: 0, sendErrors: 0 };
+  private readonly now: () => number;
+  private readonly extraHeaders: ReadonlyArray<readonly [string, string]>;
+
+  private constructor(private readonly opts: TransportLayerOptions) {
+    this.now = opts.now ?? Date.now;
+    this.extraHeaders = opts.serverHeader ? [['Server', opts.serverHeader]] : [];
+  }
+
+  static async start(opts: TransportLayerOptions): Promise<TransportLayer> {
+    const layer = new TransportLayer(opts);
+    try {
+      for (const a of opts.listen) {
+        const onError = (err: Error) => opts.log.warn({ err, listen: a }, 'socket error');
+        if (a.transport === 'udp') {
+          layer.listeners.push(
+            await UdpListener.open({
+              host: a.host,
+              port: a.port,
+              receiveBuffer: opts.udpReceiveBuffer,
+              sendBuffer: opts.udpSendBuffer,
+              onMessage: (buf, flow) => layer.inbound(buf, flow, 'datagram'),
+              onError,
+            }),
+          );
+        } else {
+          layer.listeners.push(
+            await TcpListener.open({
+              host: a.host,
+              port: a.port,
+              maxMessageSize: opts.maxMessageSize,
+              idleTimeout: opts.tcpIdleTimeout,
+              onMessage: (buf, flow) => layer.inbound(buf, flow, 'stream'),
+              onFramingError: (reason, flow) => {
+                layer.counters.parseErrors++;
+                opts.log.debug({ reason, from: `${flow.remoteAddress}:${flow.remotePort}` }, 'stream framing error, connection closed');
+              },
+              onError,
+            }),
+          );
+        }
+      }
+    } catch (err) {
+      await layer.close();
+      throw err;
+    }
+    return layer;
+  }
+
+  /**
+   * Every address that means "this server": the bound addresses, and for wildcard binds
+   * every address of the machine's interfaces.
+   */
+  ownAddresses(): Set<string> {
+    const out = new Set<string>();
+    let wildcard = false;
+    for (const l of this.listeners) {
+      if (l.localAddress === '0.0.0.0' || l.localAddress === '::') wildcard = true;
+      else out.add(l.localAddress.toLowerCase());
+    }
+    if (wildcard) {
+      for (const list of Object.values(networkInterfaces())) {
+        for (const i of list ?? []) out.add(i.address.toLowerCase());
+      }
+    }
+    return out;
+  }
+
+  private inbound(buf: Buffer, flow: Flow, framing: 'datagram' | 'stream'): void {
+    this.counters.received++;
+    // Keep-alive bytes on UDP (RFC 5626 §3.5.1 allows STUN or CRLF; phones send CRLF).
+    if (framing === 'datagram' && buf.length <= 4 && (buf[0] === 13 || buf[0] === 10 || buf[0] === 0)) return;
+    const msg = parseMessage(buf, framing);
+    if (msg.kind === 'parse-error') {
+      this.rejectUnparseable(msg, flow);
+      return;
+    }
+    if (msg.kind === 'response') {
+      this.opts.onResponse(msg, flow);
+      return;
+    }
+    const via = msg.via.slice();
+    const top = via[0]!;
+    const rportAsked = getParam(top.params, 'rport') !== undefined;
+    const needReceived = this.opts.forceRport || rportAsked || !sameHost(top.host, flow.remoteAddress);
+    if (needReceived) via[0] = withReceived(top, flow.remoteAddress, flow.remotePort, this.opts.forceRport || rportAsked);
+    const base = echoOf(msg);
+    this.opts.onRequest({ msg, flow, via, echo: { ...base, via }, receivedAt: this.now() });
+  }
+
+  private rejectUnparseable(err: SipParseError, flow: Flow): void {
+    this.counters.parseErrors++;
+    const echo = err.echo;
+    if (echo === null || echo.method === 'ACK') return; // nothing to answer, or never answered
+    const top = echo.via[0];
+    if (top === undefined) return;
+    const via = [withReceived(top, flow.remoteAddress, flow.remotePort, true), ...echo.via.slice(1)];
+    const reason = err.status === 505 ? 'Version Not Supported' : err.status === 513 ? 'Message Too Large' : `Bad Request (${sanitizeReason(err.reason)})`;
+    const buf = serializeResponse({ ...echo, via }, err.status, reason, this.extraHeaders, null);
+    this.sendResponse(flow, responseTarget(via[0]!, flow), buf);
+  }
+
+  /**
+   * Sends a response to a request that came in on `flow` (§18.2.2): on its connection if
+   * that still stands, else to the target computed from the top Via.
+   */
+  sendResponse(flow: Flow, t: ResponseTarget, buf: Buffer): void {
+    this.counters.sent++;
+    const conn = flow.connection;
+    if (conn !== null && conn.send(buf)) return;
+    try {
+      flow.listener.sendTo(buf, t.address, t.port);
+    } catch (err) {
+      this.counters.sendErrors++;
+      this.opts.log.debug({ err, to: `${t.address}:${t.port}` }, 'response not sent');
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.listeners.map((l) => l.close()));
+    this.listeners.length = 0;
+  }
+}
+
+function sameHost(viaHost: string, address: string): boolean {
+  if (viaHost === address) return true;
+  // ::ffff:a.b.c.d as seen on dual-stack sockets
+  return isIP(viaHost) === 4 && address === `::ffff:${viaHost}`;
+}
+
+/** Reason phrases are text on the wire: keep them to printable ASCII and short. */
+function sanitizeReason(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 80);
+}

@@ -1,0 +1,72 @@
+// A UDP socket: one datagram is one message (RFC 3261 §18.1.1, §18.2.1).
+
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Flow, InboundHandler, Listener } from './transport.js';
+
+export interface UdpListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly receiveBuffer: number;
+  readonly sendBuffer: number;
+  readonly onMessage: InboundHandler;
+  readonly onError: (err: Error) => void;
+}
+
+export class UdpListener implements Listener {
+  readonly transport = 'UDP' as const;
+  localAddress = '';
+  localPort = 0;
+  private readonly socket: Socket;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+  }
+
+  static open(opts: UdpListenerOptions): Promise<UdpListener> {
+    const socket = createSocket({
+      type: isIPv6(opts.host) ? 'udp6' : 'udp4',
+      ipv6Only: isIPv6(opts.host),
+      recvBufferSize: opts.receiveBuffer,
+      sendBufferSize: opts.sendBuffer,
+    });
+    const listener = new UdpListener(socket);
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(opts.port, opts.host, () => {
+        socket.off('error', reject);
+        socket.on('error', opts.onError);
+        const a = socket.address();
+        listener.localAddress = a.address;
+        listener.localPort = a.port;
+        const onMessage = opts.onMessage;
+        socket.on('message', (buf, rinfo) => {
+          const flow: Flow = {
+            transport: 'UDP',
+            remoteAddress: rinfo.address,
+            remotePort: rinfo.port,
+            localAddress: listener.localAddress,
+            localPort: listener.localPort,
+            listener,
+            connection: null,
+          };
+          onMessage(buf, flow);
+        });
+        resolve(listener);
+      });
+    });
+  }
+
+  /** Receive buffer the kernel actually granted (Linux doubles what was asked, up to rmem_max). */
+  receiveBufferSize(): number {
+    return this.socket.getRecvBufferSize();
+  }
+
+  sendTo(buf: Buffer, address: string, port: number): void {
+    this.socket.send(buf, port, address);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
