@@ -20,7 +20,7 @@ interface JsonSchemaNode {
 }
 
 function typeOf(n: JsonSchemaNode): string {
-  if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
+  if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(' | ');
   if (n.anyOf) return n.anyOf.map(typeOf).join(' or ');
   if (n.type === 'array') return `list of ${n.items ? typeOf(n.items) : 'values'}`;
   const t = Array.isArray(n.type) ? n.type.join(' or ') : (n.type ?? 'value');

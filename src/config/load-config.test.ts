@@ -23,7 +23,7 @@ describe('configuration', () => {
     const f = file('registrar:\n  maxBindings: 3\n  domains: [Example.COM]\nsip:\n  listen: ["udp:127.0.0.1:5070"]\n');
     const c = loadConfig({ file: f, overrides: treeOfDotted({ 'registrar.maxBindings': 5 }) });
     expect(c.registrar.maxBindings).toBe(5);
-    expect(c.registrar.domains).toEqual(['example.com']);
+    expect(c.registrar.domains).toEqual(['Example.COM']);
     expect(c.sip.listen).toEqual(['udp:127.0.0.1:5070']);
   });
 

@@ -13,8 +13,7 @@ const listenAddress = z.string().superRefine((v, ctx) => {
 const domainName = z
   .string()
   .min(1)
-  .regex(/^[A-Za-z0-9.-]+$|^\[?[0-9A-Fa-f:.]+\]?$/, 'a host name or IP address such as example.com or 192.0.2.10')
-  .transform((s) => s.toLowerCase());
+  .regex(/^[A-Za-z0-9.-]+$|^\[?[0-9A-Fa-f:.]+\]?$/, 'a host name or IP address such as example.com or 192.0.2.10');
 
 const seconds = z.number().int().min(0);
 

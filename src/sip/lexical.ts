@@ -102,18 +102,19 @@ export function scanToken(s: string, i: number, end: number): number {
  * slicing (and hashing) a new one every time.
  */
 export class Vocabulary {
-  private readonly byLength: string[][] = [];
+  /** Words by length and first letter: index `length * 32 + ((first | 32) & 31)`. */
+  private readonly buckets: Array<string[] | undefined> = [];
 
   constructor(words: readonly string[]) {
-    for (const w of words) (this.byLength[w.length] ??= []).push(w);
-    for (let n = 0; n < this.byLength.length; n++) this.byLength[n] ??= [];
+    for (const w of words) (this.buckets[bucketOf(w.length, w.charCodeAt(0))] ??= []).push(w);
   }
 
   /** The word equal to `s[a, b)` ignoring case, or undefined. */
   find(s: string, a: number, b: number): string | undefined {
     const n = b - a;
-    if (n >= this.byLength.length || n === 0) return undefined;
-    const list = this.byLength[n]!;
+    if (n <= 0) return undefined;
+    const list = this.buckets[bucketOf(n, s.charCodeAt(a))];
+    if (list === undefined) return undefined;
     for (let e = 0; e < list.length; e++) {
       const w = list[e]!;
       let k = 0;
@@ -128,6 +129,10 @@ export class Vocabulary {
     }
     return undefined;
   }
+}
+
+function bucketOf(length: number, first: number): number {
+  return length * 32 + ((first | 32) & 31);
 }
 
 /**
