@@ -104,15 +104,3 @@ export class Binding implements WheelItem {
     return Math.max(0, Math.ceil((this.expiresAt - nowMs) / 1000));
   }
 }
-
-/**
- * A flat copy of a string. V8 keeps substrings as views into their parent; joining to a
- * fresh one-character prefix and slicing it off forces a new sequential string.
- */
-export function copyString(s: string): string {
-  return (' ' + s).slice(1);
-}
-
-export function copyOrNull(s: string | null): string | null {
-  return s === null ? null : copyString(s);
-}

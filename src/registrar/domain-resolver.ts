@@ -14,7 +14,9 @@ export interface DomainSources {
 }
 
 export class DomainResolver {
-  private served = new Set<string>();
+  /** Served domains, each mapped to itself: `resolve` hands out these strings, never the
+   * caller's (a host sliced from a packet would keep the packet alive in every binding). */
+  private served = new Map<string, string>();
   private aliases = new Set<string>();
   private defaultDomain: string | null = null;
 
@@ -23,12 +25,12 @@ export class DomainResolver {
   }
 
   update(s: DomainSources): void {
-    this.served = new Set([...s.configured, ...s.accountDomains].map((d) => d.toLowerCase()));
+    this.served = new Map([...s.configured, ...s.accountDomains].map((d) => [d.toLowerCase(), d.toLowerCase()]));
     this.aliases = new Set([...s.aliases, ...s.ownAddresses].map((a) => stripBrackets(a.toLowerCase())));
     const fallback = s.configured[0] ?? (s.accountDomains.length === 1 ? s.accountDomains[0]! : null);
     this.defaultDomain = (s.defaultDomain ?? fallback)?.toLowerCase() ?? null;
     // An alias never hides a domain of the same name.
-    for (const d of this.served) this.aliases.delete(d);
+    for (const d of this.served.keys()) this.aliases.delete(d);
   }
 
   get default(): string | null {
@@ -36,12 +38,13 @@ export class DomainResolver {
   }
 
   domains(): string[] {
-    return [...this.served];
+    return [...this.served.keys()];
   }
 
   /** The served domain `host` stands for, or null when it is not ours. */
   resolve(host: string): string | null {
-    if (this.served.has(host)) return host;
+    const served = this.served.get(host);
+    if (served !== undefined) return served;
     if (this.aliases.has(host)) return this.defaultDomain;
     return null;
   }

@@ -12,7 +12,8 @@ import { aorOf } from '../sip/uri.js';
 import type { AccountRecord, BindingJournal, EventType, RegistrationEvent, StoreOp } from '../store/store.js';
 import type { ServerTransaction } from '../transaction/server-transactions.js';
 import type { InboundRequest } from '../transport/transport-layer.js';
-import { Binding, copyOrNull, copyString } from './binding.js';
+import { ownString, ownStringOrNull } from '../sip/own-string.js';
+import { Binding } from './binding.js';
 import type { BindingTable } from './binding-table.js';
 import type { DomainResolver } from './domain-resolver.js';
 import { decideRegister, type RegisterPolicy } from './register-decision.js';
@@ -105,7 +106,7 @@ export class Registrar {
     if (domain === null || !isSipUri(to)) {
       return this.reject(tx, settings, 404, 'Not Found (address-of-record not served)', [], null, 'AOR not served');
     }
-    const aor = aorOf({ ...to, host: domain });
+    const aor = ownString(aorOf({ ...to, host: domain }));
 
     // Step 3: authentication.
     const sel = selectCredentials(req.authorization, domain, settings.algorithms);
@@ -147,8 +148,8 @@ export class Registrar {
     const events: RegistrationEvent[] = [];
     const table = this.deps.table;
     const source = sourceOf(inbound);
-    const userAgent = copyOrNull(req.userAgent);
-    const path = req.path.map((p) => copyString(p.raw));
+    const userAgent = ownStringOrNull(req.userAgent);
+    const path = req.path.map((p) => ownString(p.raw));
     const changed: Binding[] = [];
     let newest: Binding | null = null;
     for (const b of decision.removals) {
@@ -169,11 +170,11 @@ export class Registrar {
           aor,
           acct.username,
           domain,
-          copyString(u.contact.uriText),
-          u.instance === null ? null : copyString(u.instance),
+          ownString(u.contact.uriText),
+          u.instance === null ? null : ownString(u.instance),
           u.regId,
           u.q,
-          copyString(req.callId),
+          ownString(req.callId),
           req.cseq.seq,
           u.expires,
           expiresAt,
@@ -190,8 +191,8 @@ export class Registrar {
         events.push(this.event(now, 'registered', b, source, userAgent, null));
         newest = b;
       } else {
-        if (b.contact !== u.contact.uriText) b.contact = copyString(u.contact.uriText);
-        if (b.callId !== req.callId) b.callId = copyString(req.callId);
+        if (b.contact !== u.contact.uriText) b.contact = ownString(u.contact.uriText);
+        if (b.callId !== req.callId) b.callId = ownString(req.callId);
         b.cseq = req.cseq.seq;
         b.q = u.q;
         b.expires = u.expires;
@@ -216,11 +217,9 @@ export class Registrar {
     }
 
     const response = this.ok(inbound, settings, aor, now);
-    if (changed.length > 0) {
-      const lastRequest = req.raw.toString('utf8');
-      const lastResponse = response.toString('utf8');
-      for (const b of changed) ops.push({ op: 'put-binding', binding: b.toRecord(), lastRequest, lastResponse });
-    }
+    // The binding itself goes in the op (it is a BindingRecord): the journal encodes it when
+    // the batch is flushed, later in this same turn, so no copy is needed here.
+    for (const b of changed) ops.push({ op: 'put-binding', binding: b, lastRequest: req.raw, lastResponse: response });
     for (const e of events) ops.push({ op: 'event', event: e });
     this.counters.accepted++;
     this.deps.journal.submit(ops, (err) => {

@@ -1,7 +1,7 @@
 // Via (RFC 3261 §20.42, §25.1): sent-protocol, sent-by and parameters, comma lists, and the
 // received/rport stamping of RFC 3261 §18.2.1 and RFC 3581 §4.
 
-import type { Params, Via } from './message.js';
+import { getParam, type Params, type Via } from './message.js';
 import { formatParams, parseHeaderParams } from './header-params.js';
 import {
   COLON, LBRACKET, SLASH, isDigit,
@@ -110,6 +110,12 @@ export function formatVia(via: Omit<Via, 'raw'>): string {
 export function withReceived(via: Via, address: string, port: number, setRport: boolean): Via {
   let received = address;
   if (received.length > 1 && received.charCodeAt(0) === LBRACKET) received = received.slice(1, -1);
+  // Common case (hot path): neither parameter there yet — append to the text as written.
+  if (getParam(via.params, 'received') === undefined && getParam(via.params, 'rport') === undefined) {
+    const added: Params = setRport ? [['received', received], ['rport', String(port)]] : [['received', received]];
+    const raw = setRport ? `${via.raw};received=${received};rport=${port}` : `${via.raw};received=${received}`;
+    return { protocol: via.protocol, transport: via.transport, host: via.host, hostType: via.hostType, port: via.port, params: via.params.concat(added), raw };
+  }
   const params: Params = via.params.map(([n, v]) => [n, v]);
   let hasReceived = false;
   let hasRport = false;

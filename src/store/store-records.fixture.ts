@@ -36,8 +36,8 @@ export function putBinding(id: number, change: Partial<BindingRecord> = {}, mess
   return {
     op: 'put-binding',
     binding: bindingRecord(id, change),
-    lastRequest: `REGISTER sip:example.com SIP/2.0 ${id} `.padEnd(messageSize, 'x'),
-    lastResponse: `SIP/2.0 200 OK ${id} `.padEnd(messageSize, 'y'),
+    lastRequest: Buffer.from(`REGISTER sip:example.com SIP/2.0 ${id} `.padEnd(messageSize, 'x')),
+    lastResponse: Buffer.from(`SIP/2.0 200 OK ${id} `.padEnd(messageSize, 'y')),
   };
 }
 

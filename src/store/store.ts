@@ -1,6 +1,7 @@
 // Storage interfaces: what the registrar, the CLI and (later) the API need from a store.
 // The embedded default is SQLite (src/store/sqlite/); cluster stores come later behind the
-// same interfaces. Records are plain data so they can cross a worker boundary unchanged.
+// same interfaces. Records are plain data; a journal batch crosses to the commit worker in the
+// binary form of store-op-codec.ts.
 
 /** A SIP account (a phone/extension) as stored. Passwords exist only as HA1 hashes. */
 export interface AccountRecord {
@@ -101,9 +102,13 @@ export type StoreOp =
   | {
       readonly op: 'put-binding';
       readonly binding: BindingRecord;
-      /** The REGISTER that made this binding and the response it got, kept for the console. */
-      readonly lastRequest: string;
-      readonly lastResponse: string;
+      /**
+       * The REGISTER that made this binding and the response it got, as sent on the wire,
+       * kept for the console. The journal reads them when it commits, after submit() has
+       * returned: their bytes must not change until `done` has been called.
+       */
+      readonly lastRequest: Buffer;
+      readonly lastResponse: Buffer;
     }
   | { readonly op: 'delete-binding'; readonly id: number }
   | { readonly op: 'event'; readonly event: RegistrationEvent };
@@ -153,7 +158,7 @@ export interface AccountStore {
 export interface BindingStore {
   /** Every stored binding (including ones whose expiry has passed; the caller decides). */
   loadAll(): BindingRecord[];
-  /** The last REGISTER/response of a binding, for details views. */
+  /** The last REGISTER/response of a binding, decoded as UTF-8, for details views. */
   lastMessages(id: number): { request: string; response: string } | null;
   /** Applies ops directly (outside the running server's journal): CLI force-remove offline. */
   applyNow(ops: readonly StoreOp[]): void;

@@ -4,12 +4,14 @@
 // (64·T1 on UDP, none on reliable transports); INVITE ones retransmit their final response
 // on UDP (Timer G) until the ACK arrives or Timer H fires.
 //
-// A completed transaction keeps only what a retransmission needs (the response bytes and
-// where to send them), not the request: at 20,000 transactions a second lingering 32 s,
-// holding parsed requests would cost gigabytes.
+// A completed transaction keeps only what a retransmission needs, the response bytes, not
+// the request: at 20,000 transactions a second lingering 32 s, holding parsed requests would
+// cost gigabytes (see CompletedResponses).
 
 import { getParam, type Via } from '../sip/message.js';
+import { ownString } from '../sip/own-string.js';
 import { responseTarget, type ResponseTarget } from '../transport/response-target.js';
+import { CompletedResponses } from './completed-responses.js';
 import type { Flow } from '../transport/transport.js';
 import type { InboundRequest } from '../transport/transport-layer.js';
 
@@ -66,22 +68,20 @@ class Pending implements ServerTransaction {
       return;
     }
     this.done = true;
-    this.layer.completed(this, buf);
+    this.layer.onFinal(this, buf);
   }
 }
 
-/** A transaction that has sent its final response. */
-class Completed {
-  expiresAt = 0;
-  /** INVITE: the ACK arrived (absorb retransmissions silently). */
+/** An INVITE transaction that has sent its final (non-2xx) response and awaits the ACK. */
+class CompletedInvite {
+  /** The ACK arrived (absorb retransmissions silently). */
   confirmed = false;
-  /** INVITE over UDP: Timer G and its current interval. */
+  /** Over UDP: Timer G and its current interval. */
   retransmit: NodeJS.Timeout | null = null;
   interval = T1;
 
   constructor(
     readonly key: string,
-    readonly invite: boolean,
     readonly response: Buffer,
     readonly flow: Flow,
     readonly target: ResponseTarget,
@@ -89,11 +89,12 @@ class Completed {
 }
 
 export class TransactionLayer {
-  private readonly table = new Map<string, Pending | Completed>();
-  /** Completed non-INVITE transactions in completion order; all share one Timer J. */
-  private readonly lingering: Completed[] = [];
-  private lingerHead = 0;
-  private readonly maxCompleted: number;
+  /** Transactions whose request is being processed. */
+  private readonly pending = new Map<string, Pending>();
+  /** Completed non-INVITE transactions over UDP, for Timer J. */
+  private readonly completed: CompletedResponses;
+  /** Completed INVITE transactions waiting for their ACK (Timer H). */
+  private readonly invites = new Map<string, CompletedInvite>();
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
   readonly send: ResponseSender;
@@ -102,72 +103,82 @@ export class TransactionLayer {
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.send = opts.send;
-    this.maxCompleted = opts.maxCompleted ?? 500_000;
+    this.completed = new CompletedResponses(TIMER_J, opts.maxCompleted ?? 2_000_000);
     this.now = opts.now ?? Date.now;
-    this.sweeper = setInterval(() => this.sweep(), 1000);
+    this.sweeper = setInterval(() => this.completed.sweep(this.now()), 1000);
     this.sweeper.unref();
   }
 
   get size(): number {
-    return this.table.size;
+    return this.pending.size + this.completed.size + this.invites.size;
   }
 
   receive(req: InboundRequest): void {
     const method = req.msg.method;
     const key = transactionKey(req, method === 'ACK' ? 'INVITE' : method);
-    const tx = this.table.get(key);
     if (method === 'ACK') {
-      if (tx instanceof Completed && !tx.confirmed) {
+      const invite = this.invites.get(key);
+      if (invite !== undefined) {
         // ACK for our non-2xx final response: stop retransmitting, absorb (Timer I).
-        tx.confirmed = true;
-        this.stopRetransmit(tx);
-        this.scheduleRemoval(tx, req.flow.transport === 'UDP' ? T4 : 0);
-      } else if (tx === undefined) {
+        if (!invite.confirmed) {
+          invite.confirmed = true;
+          this.stopRetransmit(invite);
+          this.scheduleRemoval(invite, req.flow.transport === 'UDP' ? T4 : 0);
+        }
+      } else if (!this.pending.has(key)) {
         this.opts.onStrayAck?.(req);
       }
       return;
     }
-    if (tx !== undefined) {
+    // A retransmission is answered where it came from: after a NAT rebinding, or when a
+    // request first sent over UDP is retried over TCP, that is not where the original was.
+    const pending = this.pending.get(key);
+    if (pending !== undefined) {
       this.retransmissions++;
-      // Answer the retransmission where it came from: after a NAT rebinding, or when a
-      // request first sent over UDP is retried over TCP, that is not where the original was.
-      const response = tx instanceof Completed ? (tx.confirmed ? null : tx.response) : tx.provisional;
-      if (response !== null) this.send(req.flow, responseTarget(req.via[0]!, req.flow), response);
+      if (pending.provisional !== null) this.send(req.flow, responseTarget(req.via[0]!, req.flow), pending.provisional);
+      return;
+    }
+    const stored = this.completed.get(key);
+    if (stored !== null) {
+      this.retransmissions++;
+      this.send(req.flow, responseTarget(req.via[0]!, req.flow), stored);
+      return;
+    }
+    const invite = this.invites.get(key);
+    if (invite !== undefined) {
+      this.retransmissions++;
+      if (!invite.confirmed) this.send(req.flow, responseTarget(req.via[0]!, req.flow), invite.response);
       return;
     }
     const created = new Pending(key, req, this);
-    this.table.set(key, created);
+    this.pending.set(key, created);
     this.opts.onRequest(created);
   }
 
   /** Whether the INVITE a CANCEL refers to (same key, §9.2) is still known. */
   hasInviteFor(cancel: InboundRequest): boolean {
-    return this.table.has(transactionKey(cancel, 'INVITE'));
+    const key = transactionKey(cancel, 'INVITE');
+    return this.pending.has(key) || this.invites.has(key);
   }
 
   /** Called by a pending transaction when it sends its final response. */
-  completed(p: Pending, response: Buffer): void {
+  onFinal(p: Pending, response: Buffer): void {
+    this.pending.delete(p.key);
     const req = p.req;
     const reliable = req.flow.transport !== 'UDP';
-    const invite = req.msg.method === 'INVITE';
-    if (reliable && !invite) {
-      this.table.delete(p.key); // Timer J is zero on reliable transports
-      return;
-    }
-    const c = new Completed(p.key, invite, response, req.flow, responseTarget(req.via[0]!, req.flow));
-    this.table.set(p.key, c);
-    if (invite) {
+    if (req.msg.method === 'INVITE') {
+      const c = new CompletedInvite(p.key, response, req.flow, responseTarget(req.via[0]!, req.flow));
+      this.invites.set(p.key, c);
       // Wait for the ACK (Timer H); on UDP retransmit the response meanwhile (Timer G).
       if (!reliable) this.armRetransmit(c);
       this.scheduleRemoval(c, TIMER_H);
       return;
     }
-    c.expiresAt = this.now() + TIMER_J;
-    this.lingering.push(c);
-    if (this.lingering.length - this.lingerHead > this.maxCompleted) this.forget(this.lingering[this.lingerHead++]!);
+    // Timer J is zero on reliable transports.
+    if (!reliable) this.completed.put(p.key, response, this.now());
   }
 
-  private armRetransmit(c: Completed): void {
+  private armRetransmit(c: CompletedInvite): void {
     c.retransmit = setTimeout(() => {
       if (c.confirmed) return;
       this.send(c.flow, c.target, c.response);
@@ -177,42 +188,25 @@ export class TransactionLayer {
     c.retransmit.unref();
   }
 
-  private stopRetransmit(c: Completed): void {
+  private stopRetransmit(c: CompletedInvite): void {
     if (c.retransmit !== null) clearTimeout(c.retransmit);
     c.retransmit = null;
   }
 
-  private scheduleRemoval(c: Completed, ms: number): void {
+  private scheduleRemoval(c: CompletedInvite, ms: number): void {
     const t = setTimeout(() => {
       this.stopRetransmit(c);
-      this.forget(c);
+      if (this.invites.get(c.key) === c) this.invites.delete(c.key);
     }, ms);
     t.unref();
   }
 
-  private forget(c: Completed): void {
-    if (this.table.get(c.key) === c) this.table.delete(c.key);
-  }
-
-  /** Timer J: completed non-INVITE transactions expire in the order they completed. */
-  private sweep(): void {
-    const now = this.now();
-    const q = this.lingering;
-    let i = this.lingerHead;
-    while (i < q.length && q[i]!.expiresAt <= now) this.forget(q[i++]!);
-    if (i > 4096 && i * 2 > q.length) {
-      q.splice(0, i);
-      i = 0;
-    }
-    this.lingerHead = i;
-  }
-
   close(): void {
     clearInterval(this.sweeper);
-    for (const tx of this.table.values()) if (tx instanceof Completed) this.stopRetransmit(tx);
-    this.table.clear();
-    this.lingering.length = 0;
-    this.lingerHead = 0;
+    for (const c of this.invites.values()) this.stopRetransmit(c);
+    this.pending.clear();
+    this.invites.clear();
+    this.completed.clear();
   }
 }
 
@@ -227,9 +221,10 @@ export function transactionKey(req: InboundRequest, method: string): string {
   const top: Via = msg.via[0]!;
   const branch = getParam(top.params, 'branch');
   if (branch && branch.startsWith(MAGIC_COOKIE)) {
-    return `${branch}|${top.host}:${top.port ?? ''}|${method}|${msg.callId}|${msg.cseq.seq}`;
+    // Owned: a key built from slices of the packet would keep the packet for Timer J.
+    return ownString(`${branch}|${top.host}:${top.port ?? ''}|${method}|${msg.callId}|${msg.cseq.seq}`);
   }
   // The ACK of a non-2xx carries the To tag of our response, which the INVITE lacked.
   const toTag = method === 'INVITE' && msg.method === 'ACK' ? '' : (getParam(msg.to.params, 'tag') ?? '');
-  return `2543|${msg.uriText}|${getParam(msg.from.params, 'tag') ?? ''}|${toTag}|${msg.callId}|${msg.cseq.seq}|${method}|${top.raw}`;
+  return ownString(`2543|${msg.uriText}|${getParam(msg.from.params, 'tag') ?? ''}|${toTag}|${msg.callId}|${msg.cseq.seq}|${method}|${top.raw}`);
 }

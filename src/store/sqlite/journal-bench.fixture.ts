@@ -13,7 +13,12 @@
 //   --bindings N                bindings that refresh (default 10000)
 //   --registrations N           measured registrations (default 100000)
 //   --batch N                   registrations per transaction (default 100)
+//   --sources N                 distinct source addresses (default: one per binding; SIPp on
+//                               one host is 1)
 //   --heap-mb N                 live heap ballast, to look like a loaded server (default 0)
+//   --work N                    µs of other main-thread work per registration (allocating,
+//                               as parsing and answering do), so that the journal runs on a
+//                               busy thread with cold caches as in the server (default 0)
 //   --dir PATH                  where to put the database (default: a fresh tmp directory)
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +39,8 @@ const { values: args } = parseArgs({
     registrations: { type: 'string', default: '100000' },
     batch: { type: 'string', default: '100' },
     'heap-mb': { type: 'string', default: '0' },
+    work: { type: 'string', default: '0' },
+    sources: { type: 'string' },
     dir: { type: 'string' },
   },
 });
@@ -42,10 +49,12 @@ const BINDINGS = positive('bindings');
 const REGISTRATIONS = positive('registrations');
 const BATCH = positive('batch');
 const HEAP_MB = Number(args['heap-mb']);
+const WORK_US = Number(args.work);
+const SOURCES = args.sources === undefined ? BINDINGS : positive('sources');
 const syncs: Synchronous[] = args.sync === 'both' ? ['full', 'normal'] : [args.sync as Synchronous];
 const scenarios = args.scenario === 'both' ? ['refresh', 'first'] : [args.scenario!];
 
-function positive(name: 'bindings' | 'registrations' | 'batch'): number {
+function positive(name: 'bindings' | 'registrations' | 'batch' | 'sources'): number {
   const n = Number(args[name]);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${args[name]}`);
   return n;
@@ -79,16 +88,17 @@ function cpuSnapshot(): Map<string, number> {
 
 const DOMAIN = 'example.com';
 
-function request(user: string, port: number, cseq: number, n: number): Buffer {
+function request(p: Phone, n: number): Buffer {
+  const { user, port, cseq, source } = p;
   return Buffer.from(
     `REGISTER sip:${DOMAIN} SIP/2.0\r\n` +
-      `Via: SIP/2.0/UDP 198.51.100.7:${port};rport;branch=z9hG4bK-${n.toString(36)}-a1b2c3\r\n` +
+      `Via: SIP/2.0/UDP ${source}:${port};rport;branch=z9hG4bK-${n.toString(36)}-a1b2c3\r\n` +
       'Max-Forwards: 70\r\n' +
       `From: <sip:${user}@${DOMAIN}>;tag=f${user}x${port}\r\n` +
       `To: <sip:${user}@${DOMAIN}>\r\n` +
-      `Call-ID: reg-${user}-${port}@198.51.100.7\r\n` +
+      `Call-ID: reg-${user}-${port}@${source}\r\n` +
       `CSeq: ${cseq} REGISTER\r\n` +
-      `Contact: <sip:${user}@198.51.100.7:${port};transport=udp>;expires=3600\r\n` +
+      `Contact: <sip:${user}@${source}:${port};transport=udp>;expires=3600\r\n` +
       `Authorization: Digest username="${user}",realm="${DOMAIN}",nonce="${n.toString(16).padStart(32, '0')}",` +
       `uri="sip:${DOMAIN}",response="6629fae49393a05397450978507c4ef1",algorithm=MD5,` +
       'cnonce="0a4f113b",qop=auth,nc=00000001\r\n' +
@@ -100,15 +110,16 @@ function request(user: string, port: number, cseq: number, n: number): Buffer {
   );
 }
 
-function response(user: string, port: number, cseq: number, n: number): Buffer {
+function response(p: Phone, n: number): Buffer {
+  const { user, port, cseq, source } = p;
   return Buffer.from(
     'SIP/2.0 200 OK\r\n' +
-      `Via: SIP/2.0/UDP 198.51.100.7:${port};rport=${port};received=198.51.100.7;branch=z9hG4bK-${n.toString(36)}-a1b2c3\r\n` +
+      `Via: SIP/2.0/UDP ${source}:${port};rport=${port};received=${source};branch=z9hG4bK-${n.toString(36)}-a1b2c3\r\n` +
       `From: <sip:${user}@${DOMAIN}>;tag=f${user}x${port}\r\n` +
       `To: <sip:${user}@${DOMAIN}>;tag=rc-${n.toString(36)}\r\n` +
-      `Call-ID: reg-${user}-${port}@198.51.100.7\r\n` +
+      `Call-ID: reg-${user}-${port}@${source}\r\n` +
       `CSeq: ${cseq} REGISTER\r\n` +
-      `Contact: <sip:${user}@198.51.100.7:${port};transport=udp>;expires=3600\r\n` +
+      `Contact: <sip:${user}@${source}:${port};transport=udp>;expires=3600\r\n` +
       'Date: Tue, 21 Nov 2023 22:07:00 GMT\r\n' +
       'Server: Rollcall 0.1.0\r\n' +
       'Content-Length: 0\r\n\r\n',
@@ -119,62 +130,92 @@ interface Phone {
   readonly id: number;
   readonly user: string;
   readonly port: number;
+  readonly source: string;
+  /** Kept across refreshes, as the registrar's Binding keeps them. */
+  readonly aor: string;
+  readonly contact: string;
+  readonly callId: string;
   cseq: number;
   registeredAt: number;
 }
 
-function phone(id: number): Phone {
-  return { id, user: String(100_000 + id), port: 5060 + (id % 2000), cseq: 0, registeredAt: 0 };
+/**
+ * A flat copy of `s`. Template literals make rope strings, which the first reader must
+ * flatten; the registrar's strings are parser slices and copies, already flat.
+ */
+function flat(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
 }
+
+function phone(id: number): Phone {
+  const user = String(100_000 + id);
+  const port = 5060 + (id % 2000);
+  const n = id % SOURCES;
+  const source = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  return {
+    id,
+    user,
+    port,
+    source,
+    aor: flat(`sip:${user}@${DOMAIN}`),
+    contact: flat(`sip:${user}@${source}:${port};transport=udp`),
+    callId: flat(`reg-${user}-${port}@${source}`),
+    cseq: 0,
+    registeredAt: 0,
+  };
+}
+
+const USER_AGENT = 'Fixture Phone 1.0 (firmware 2.4.1)';
 
 /** The ops of one REGISTER, shaped as the registrar makes them. */
 function registration(p: Phone, now: number, n: number): StoreOp[] {
   const first = p.cseq === 0;
   p.cseq++;
   if (first) p.registeredAt = now;
-  const aor = `sip:${p.user}@${DOMAIN}`;
-  const contact = `sip:${p.user}@198.51.100.7:${p.port};transport=udp`;
+  // Read from each request: new strings every time.
+  const sourceAddress = flat(p.source);
+  const userAgent = flat(USER_AGENT);
   const binding: BindingRecord = {
     id: p.id,
-    aor,
+    aor: p.aor,
     username: p.user,
     domain: DOMAIN,
-    contact,
+    contact: p.contact,
     instance: null,
     regId: null,
     q: null,
-    callId: `reg-${p.user}-${p.port}@198.51.100.7`,
+    callId: p.callId,
     cseq: p.cseq,
     expires: 3600,
     expiresAt: now + 3_600_000,
     registeredAt: p.registeredAt,
     refreshedAt: now,
-    sourceAddress: '198.51.100.7',
+    sourceAddress,
     sourcePort: p.port,
     transport: 'udp',
     localAddress: '192.0.2.1',
     localPort: 5060,
-    userAgent: 'Fixture Phone 1.0 (firmware 2.4.1)',
+    userAgent,
     path: [],
   };
   const event: RegistrationEvent = {
     time: now,
     type: first ? 'registered' : 'refreshed',
-    aor,
-    contact,
+    aor: p.aor,
+    contact: p.contact,
     bindingId: p.id,
-    sourceAddress: '198.51.100.7',
+    sourceAddress,
     sourcePort: p.port,
     transport: 'udp',
-    userAgent: binding.userAgent,
+    userAgent,
     reason: null,
   };
   return [
     {
       op: 'put-binding',
       binding,
-      lastRequest: request(p.user, p.port, p.cseq, n),
-      lastResponse: response(p.user, p.port, p.cseq, n),
+      lastRequest: request(p, n),
+      lastResponse: response(p, n),
     },
     { op: 'event', event },
   ];
@@ -184,6 +225,8 @@ function registration(p: Phone, now: number, n: number): StoreOp[] {
 
 /** Wall time of each commit() call; the median is robust to preemption by other processes. */
 let commitNs: number[] = [];
+/** From commit() to its settlement: how long a registration waits for durability, at least. */
+let roundTripMs: number[] = [];
 
 /** Times the synchronous part of each commit: encoding the batch and posting it. */
 class TimedSink implements CommitSink {
@@ -195,6 +238,8 @@ class TimedSink implements CommitSink {
     const t0 = process.hrtime.bigint();
     const committed = this.#inner.commit(ops);
     commitNs.push(Number(process.hrtime.bigint() - t0));
+    const settled = (): void => void roundTripMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    committed.then(settled, settled);
     return committed;
   }
   close(): Promise<void> {
@@ -222,6 +267,7 @@ interface Result {
   readonly workerUs: number;
   readonly otherThreadsUs: number;
   readonly batches: number;
+  readonly roundTripMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
 /**
@@ -253,6 +299,7 @@ function drive(
       while (submitted < count && submitted - acknowledged < 3 * BATCH) {
         const end = Math.min(count, submitted + BATCH);
         for (; submitted < end; submitted++) {
+          if (WORK_US > 0) otherWork(WORK_US);
           const ops = next(submitted);
           const t0 = process.hrtime.bigint();
           journal.submit(ops, done);
@@ -295,6 +342,7 @@ async function run(synchronous: Synchronous, scenario: string): Promise<Result> 
     const workerTids = taskIds().filter((tid) => !before.has(tid));
 
     commitNs = [];
+    roundTripMs = [];
     const cpu0 = cpuSnapshot();
     const batches0 = journal.stats.batches;
     const t0 = process.hrtime.bigint();
@@ -326,6 +374,7 @@ async function run(synchronous: Synchronous, scenario: string): Promise<Result> 
       workerUs: perReg(workerNs),
       otherThreadsUs: perReg(otherNs),
       batches: journal.stats.batches - batches0,
+      roundTripMs: { p50: quantile(roundTripMs, 0.5), p99: quantile(roundTripMs, 0.99), max: quantile(roundTripMs, 1) },
     };
   } finally {
     await journal.close();
@@ -334,8 +383,22 @@ async function run(synchronous: Synchronous, scenario: string): Promise<Result> 
 }
 
 function median(values: number[]): number {
+  return quantile(values, 0.5);
+}
+
+function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1] ?? 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/** Short-lived objects and strings, made for `us` microseconds: a stand-in for the parser. */
+let churn: unknown = null;
+function otherWork(us: number): void {
+  const end = process.hrtime.bigint() + BigInt(Math.round(us * 1000));
+  let i = 0;
+  while (process.hrtime.bigint() < end) {
+    for (let j = 0; j < 20; j++, i++) churn = { header: `Via: SIP/2.0/UDP 203.0.113.${i & 255}:5060;branch=z9hG4bK${i}`, at: i };
+  }
 }
 
 /** Live objects the size of a loaded server's heap: many small objects and strings. */
@@ -349,7 +412,8 @@ function ballast(mb: number): unknown[] {
 const heap = ballast(HEAP_MB);
 console.log(
   `journal bench: ${REGISTRATIONS} registrations, ${BINDINGS} bindings, ${BATCH} registrations per ` +
-    `transaction, heap ballast ${HEAP_MB} MB, node ${process.version}`,
+    `transaction, ${SOURCES} source addresses, heap ballast ${HEAP_MB} MB, ` +
+    `other main-thread work ${WORK_US} µs/registration, node ${process.version}`,
 );
 for (const scenario of scenarios) {
   for (const synchronous of syncs) {
@@ -360,8 +424,9 @@ for (const scenario of scenarios) {
         `(median batch ${r.commitMedianUs.toFixed(2)}) = ${(r.submitUs + r.commitUs).toFixed(2)}, ` +
         `whole thread incl. bench ${r.mainThreadUs.toFixed(1)} | ` +
         `worker thread ${r.workerUs.toFixed(1)} µs/reg | other threads ${r.otherThreadsUs.toFixed(1)} µs/reg | ` +
-        `${r.batches} transactions`,
+        `${r.batches} transactions, commit round trip p50 ${r.roundTripMs.p50.toFixed(1)} ` +
+        `p99 ${r.roundTripMs.p99.toFixed(1)} max ${r.roundTripMs.max.toFixed(1)} ms`,
     );
   }
 }
-if (heap.length < 0) console.log(heap); // keeps the ballast alive to the end
+if (heap.length < 0) console.log(heap, churn); // keeps the ballast alive to the end

@@ -30,8 +30,8 @@ const MIGRATIONS: readonly string[] = [
 
   -- One row. accounts_version is bumped by triggers so that every process sees any other
   -- process's account change (a CLI 'accounts add' while the server runs) by reading one
-  -- integer. binding_id_high remembers the highest binding id ever inserted, so ids are not
-  -- reused after the newest binding is deleted.
+  -- integer. binding_id_high is at least the id of every binding ever deleted, so that the
+  -- highest id ever used (this or the highest stored) never goes back and ids are not reused.
   CREATE TABLE meta (
     id               INTEGER PRIMARY KEY CHECK (id = 1),
     accounts_version INTEGER NOT NULL,
@@ -46,7 +46,12 @@ const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts
   BEGIN UPDATE meta SET accounts_version = accounts_version + 1; END;
 
-  -- Ids are assigned by the registrar, not by SQLite.
+  -- Ids are assigned by the registrar, not by SQLite. Every refresh rewrites its row, and
+  -- what a commit costs is mostly the pages it dirties, so the table has no secondary index
+  -- (the server keeps bindings in memory and reads them all at start) and holds the last
+  -- REGISTER and response itself: a refresh dirties this one page, where a separate messages
+  -- table would be a second random page. They are the last columns, which loading bindings
+  -- reads past without decoding.
   CREATE TABLE bindings (
     id             INTEGER PRIMARY KEY,
     aor            TEXT    NOT NULL,
@@ -68,26 +73,14 @@ const MIGRATIONS: readonly string[] = [
     local_address  TEXT    NOT NULL,
     local_port     INTEGER NOT NULL,
     user_agent     TEXT,
-    path           TEXT    NOT NULL DEFAULT '[]'  -- JSON array of Path header values
-  );
-  CREATE INDEX bindings_aor ON bindings (aor);
-  CREATE INDEX bindings_expires_at ON bindings (expires_at);
-
-  -- An AFTER INSERT trigger does not fire when an upsert takes its DO UPDATE branch, so a
-  -- refresh costs nothing here.
-  CREATE TRIGGER bindings_high_water AFTER INSERT ON bindings
-  WHEN NEW.id > (SELECT binding_id_high FROM meta)
-  BEGIN UPDATE meta SET binding_id_high = NEW.id; END;
-
-  -- Kept apart from bindings so listing or loading bindings never reads the messages.
-  CREATE TABLE binding_messages (
-    binding_id    INTEGER PRIMARY KEY REFERENCES bindings (id) ON DELETE CASCADE,
-    last_request  TEXT NOT NULL,
-    last_response TEXT NOT NULL
+    path           TEXT    NOT NULL DEFAULT '[]',  -- JSON array of Path header values
+    last_request   BLOB    NOT NULL,               -- the bytes as received
+    last_response  BLOB    NOT NULL                -- the bytes as sent
   );
 
+  -- Append-only; ids only break ties between events of the same millisecond.
   CREATE TABLE events (
-    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             INTEGER PRIMARY KEY,
     time           INTEGER NOT NULL,
     type           TEXT    NOT NULL,
     aor            TEXT,

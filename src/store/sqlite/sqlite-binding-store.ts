@@ -19,15 +19,13 @@ const NO_PATH: readonly string[] = Object.freeze([]);
 export class SqliteBindingStore implements BindingStore {
   readonly #writer: StoreOpWriter;
   readonly #all: Database.Statement<[], BindingRow>;
-  readonly #messages: Database.Statement<[number], { request: string; response: string }>;
+  readonly #messages: Database.Statement<[number], { request: Buffer; response: Buffer }>;
   readonly #maxId: Database.Statement<[], number>;
 
   constructor(db: Database.Database, writer: StoreOpWriter) {
     this.#writer = writer;
     this.#all = db.prepare(`SELECT ${BINDING_COLUMNS} FROM bindings ORDER BY id`);
-    this.#messages = db.prepare(
-      'SELECT last_request AS request, last_response AS response FROM binding_messages WHERE binding_id = ?',
-    );
+    this.#messages = db.prepare('SELECT last_request AS request, last_response AS response FROM bindings WHERE id = ?');
     this.#maxId = db
       .prepare('SELECT max(binding_id_high, ifnull((SELECT max(id) FROM bindings), 0)) FROM meta')
       .pluck() as Database.Statement<[], number>;
@@ -43,7 +41,9 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   lastMessages(id: number): { request: string; response: string } | null {
-    return this.#messages.get(id) ?? null;
+    const row = this.#messages.get(id);
+    if (row === undefined) return null;
+    return { request: row.request.toString('utf8'), response: row.response.toString('utf8') };
   }
 
   applyNow(ops: readonly StoreOp[]): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoreOp } from '../store.js';
-import { putBinding, registrationEvent } from '../store-records.fixture.js';
+import { bindingRecord, putBinding, registrationEvent } from '../store-records.fixture.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 
 const submit = (store: SqliteStore, ops: readonly StoreOp[]): Promise<Error | null> =>
@@ -46,11 +46,8 @@ describe.each(['worker', 'inline'] as const)('binding journal (%s)', (mode) => {
     );
     expect(results).toEqual([null, null, null]);
     for (const seen of seenAtDone) expect(seen).toEqual([1, 2, 3]);
-    const messages = observer
-      .prepare('SELECT last_request FROM binding_messages WHERE binding_id = 2')
-      .pluck()
-      .get() as string;
-    expect(messages).toMatch(/^REGISTER sip:example.com SIP\/2.0 2 /);
+    const request = observer.prepare('SELECT last_request FROM bindings WHERE id = 2').pluck().get() as Buffer;
+    expect(request.toString('utf8')).toMatch(/^REGISTER sip:example.com SIP\/2.0 2 /);
   });
 
   it('commits 5,000 ops submitted in one turn in ceil(5000 / 2000) transactions', async () => {
@@ -81,7 +78,34 @@ describe.each(['worker', 'inline'] as const)('binding journal (%s)', (mode) => {
     const row = observer.prepare('SELECT cseq, path FROM bindings WHERE id = 7').get();
     expect(row).toEqual({ cseq: 2, path: '["<sip:edge.example.com;lr>"]' });
     expect(storedIds()).toEqual([7]);
-    expect(observer.prepare('SELECT binding_id FROM binding_messages').pluck().all()).toEqual([7]);
+    expect(store.bindings.lastMessages(7)?.request).toMatch(/^REGISTER sip:example.com SIP\/2.0 7 /);
+    expect(store.bindings.lastMessages(8)).toBeNull();
+  });
+
+  it('stores every field as given: records, raw message bytes and events read back unchanged', async () => {
+    const request = Buffer.concat([Buffer.from('REGISTER sip:example.com SIP/2.0\r\nUser-Agent: Téléphone ☎\r\n'), Buffer.from([0xff, 0x00])]);
+    const response = Buffer.from('SIP/2.0 200 OK\r\n\r\n');
+    const outbound = bindingRecord(3, {
+      instance: '<urn:uuid:00000000-0000-1000-8000-000a95a0e128>',
+      regId: 2,
+      q: 0.7,
+      userAgent: 'Téléphone ☎ 1.0',
+      path: ['<sip:edge1.example.com;lr>', '<sip:edge2.example.com;lr>'],
+    });
+    const events = [
+      registrationEvent({ time: 10, bindingId: 3, userAgent: 'Téléphone ☎ 1.0' }),
+      registrationEvent({ time: 11, type: 'auth-failed', aor: null, contact: null, bindingId: null, sourcePort: null, reason: 'wrong password' }),
+    ];
+    const ops: StoreOp[] = [
+      putBinding(1),
+      { op: 'put-binding', binding: outbound, lastRequest: request, lastResponse: response },
+      ...events.map((event): StoreOp => ({ op: 'event', event })),
+    ];
+    expect(await submit(store, ops)).toBeNull();
+    expect(store.bindings.loadAll()).toEqual([bindingRecord(1), outbound]);
+    expect(store.bindings.lastMessages(3)).toEqual({ request: request.toString('utf8'), response: response.toString('utf8') });
+    expect(observer.prepare('SELECT last_request FROM bindings WHERE id = 3').pluck().get()).toEqual(request);
+    expect(store.events.query({})).toEqual([...events].reverse());
   });
 
   it('gives a failed transaction’s error to every done of its batch, stores none of it, and keeps working', async () => {

@@ -1,10 +1,12 @@
 // A CommitSink that runs each batch in the commit worker (commit-worker.ts) on its own
-// connection. Batches cross by postMessage as plain objects (structured clone). The worker
+// connection. A batch is encoded here, at flush time, into one ArrayBuffer (store-op-codec.ts)
+// that is transferred, not cloned, and comes back with the reply to be reused. The worker
 // is unref'd while idle, so an idle journal does not keep the process alive, and ref'd
 // while a commit is pending, so a REGISTER waiting for durability keeps it alive.
 
 import { Worker } from 'node:worker_threads';
 import type { CommitSink } from '../group-commit.js';
+import { StoreOpEncoder } from '../store-op-codec.js';
 import type { StoreOp } from '../store.js';
 import type { CommitWorkerData, FromCommitWorker, ToCommitWorker } from './commit-worker.js';
 
@@ -21,6 +23,7 @@ export class WorkerCommitSink implements CommitSink {
   #worker: Worker | null = null;
   #workerError: Error | null = null;
   readonly #pending = new Map<number, PendingCommit>();
+  readonly #encoder = new StoreOpEncoder();
   #nextId = 1;
   #closed = false;
 
@@ -35,10 +38,11 @@ export class WorkerCommitSink implements CommitSink {
     const worker = (this.#worker ??= this.#start());
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
+      const { buffer, length } = this.#encoder.encode(ops); // a throw rejects
       this.#pending.set(id, { resolve, reject });
       if (this.#pending.size === 1) worker.ref();
-      const message: ToCommitWorker = { type: 'commit', id, ops };
-      worker.postMessage(message);
+      const message: ToCommitWorker = { type: 'commit', id, batch: buffer, length };
+      worker.postMessage(message, [buffer]);
     });
   }
 
@@ -71,6 +75,7 @@ export class WorkerCommitSink implements CommitSink {
   }
 
   #onReply(reply: FromCommitWorker): void {
+    this.#encoder.recycle(reply.batch);
     const pending = this.#pending.get(reply.id);
     if (pending === undefined) return;
     this.#pending.delete(reply.id);
