@@ -12,6 +12,7 @@ export const PRUNE_CHUNK = 10_000;
 const EVENT_COLUMNS = `time, type, aor, contact, binding_id AS bindingId,
   source_address AS sourceAddress, source_port AS sourcePort, transport,
   user_agent AS userAgent, reason`;
+const EVENT_OUTPUT = 'time, type, aor, contact, bindingId, sourceAddress, sourcePort, transport, userAgent, reason';
 
 interface QueryParams {
   aor?: string;
@@ -85,11 +86,18 @@ export class SqliteEventStore implements EventStore {
       if (shape & 4) where.push('type = @type');
       if (shape & 8) where.push('time >= @since');
       if (shape & 16) where.push('time < @until');
-      statement = this.#db.prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events` +
-          (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-          ' ORDER BY time DESC, id DESC LIMIT @limit',
-      );
+      const select = (extra: string[]) => {
+        const all = [...where, ...extra];
+        return `SELECT id, ${EVENT_COLUMNS} FROM events${all.length > 0 ? ` WHERE ${all.join(' AND ')}` : ''}`;
+      };
+      // The AOR and source indexes leave out 'refreshed' events (the bulk of history; see
+      // the schema). A query by AOR or source reads the other events through those indexes
+      // and the refreshes through the time index, then merges.
+      const byIndexedColumn = (shape & 3) !== 0;
+      const sql = byIndexedColumn
+        ? `SELECT ${EVENT_OUTPUT} FROM (${select(["type <> 'refreshed'"])} UNION ALL ${select(["type = 'refreshed'"])})`
+        : `SELECT ${EVENT_OUTPUT} FROM (${select([])})`;
+      statement = this.#db.prepare(`${sql} ORDER BY time DESC, id DESC LIMIT @limit`);
       this.#queries.set(shape, statement);
     }
     return statement;

@@ -128,6 +128,18 @@ describe('SQLite event store', () => {
     expect(store.events.query({ aor: 'sip:9999@example.com' })).toEqual([]);
   });
 
+  it('reads non-refresh events by AOR and source through their partial indexes', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(store.file, { readonly: true });
+    try {
+      const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+      expect(plan("SELECT id FROM events WHERE aor = 'x' AND type <> 'refreshed'")).toContain('events_aor_time');
+      expect(plan("SELECT id FROM events WHERE source_address = 'x' AND type <> 'refreshed'")).toContain('events_source_time');
+    } finally {
+      db.close();
+    }
+  });
+
   it('limits results: 100 by default, at most 10,000', () => {
     const many = Array.from({ length: 10_100 }, (_, i) => registrationEvent({ time: 10_000 + i }));
     store.bindings.applyNow(many.map((event) => ({ op: 'event', event })));
