@@ -6,6 +6,8 @@ import { userInfo } from 'node:os';
 import { controlRequest } from '../control/control-channel.js';
 import { loadConfig } from '../config/load-config.js';
 import { Binding } from '../registrar/binding.js';
+import { isSipUri } from '../sip/message.js';
+import { aorOf, parseUri } from '../sip/uri.js';
 import { bindingView, type BindingView } from '../server/binding-view.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { StoreOp } from '../store/store.js';
@@ -56,8 +58,11 @@ export const registrationsCommand = {
     );
   },
 
-  async remove(aor: string, o: DataDirOptions & { contact?: string }): Promise<void> {
-    if (!/^sips?:[^@\s]+@[^@\s]+$/i.test(aor)) throw new UsageError(`"${aor}" is not an AOR such as sip:1001@example.com`);
+  async remove(text: string, o: DataDirOptions & { contact?: string }): Promise<void> {
+    const uri = /^sips?:[^@\s]+@[^@\s]+$/i.test(text) ? parseUri(text) : null;
+    if (uri === null || !isSipUri(uri)) throw new UsageError(`"${text}" is not an AOR such as sip:1001@example.com`);
+    // The canonical form the registrar keys bindings by (host lowercased, no port or params).
+    const aor = aorOf(uri);
     const dataDir = resolveDataDir(o);
     const who = `cli (${userInfo().username})`;
     const contact = o.contact ?? null;

@@ -10,6 +10,7 @@ import { parseMessage } from '../../src/sip/parser.js';
 import { StreamFramer } from '../../src/sip/stream-framer.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export class UdpSipClient {
   readonly socket: Socket;
@@ -114,24 +115,25 @@ export function registerText(p: RegisterParams, cseq: number, auth: string | nul
   ].join('\r\n');
 }
 
-/** Authorization value answering the MD5 challenge of a 401. */
-export function digestAuthorization(challenge: SipResponse, user: string, password: string, uri: string): string {
-  const c = challenge.wwwAuthenticate.find((w) => (w.params.get('algorithm') ?? 'MD5').toUpperCase() === 'MD5');
-  if (!c) throw new Error('no MD5 challenge');
+/** Authorization value answering the challenge of a 401 for `algorithm` (MD5 or SHA-256). */
+export function digestAuthorization(challenge: SipResponse, user: string, password: string, uri: string, algorithm: 'MD5' | 'SHA-256' = 'MD5'): string {
+  const c = challenge.wwwAuthenticate.find((w) => (w.params.get('algorithm') ?? 'MD5').toUpperCase() === algorithm);
+  if (!c) throw new Error(`no ${algorithm} challenge`);
+  const H = algorithm === 'MD5' ? md5 : sha256;
   const realm = c.params.get('realm')!;
   const nonce = c.params.get('nonce')!;
   const cnonce = randomBytes(6).toString('hex');
-  const ha1 = md5(`${user}:${realm}:${password}`);
-  const response = md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${md5(`REGISTER:${uri}`)}`);
-  return `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}"`;
+  const ha1 = H(`${user}:${realm}:${password}`);
+  const response = H(`${ha1}:${nonce}:00000001:${cnonce}:auth:${H(`REGISTER:${uri}`)}`);
+  return `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=00000001, cnonce="${cnonce}"`;
 }
 
 /** REGISTER → 401 → authenticated REGISTER; resolves the final response. */
-export async function registerWithDigest(client: UdpSipClient, p: Omit<RegisterParams, 'viaPort'>, firstCseq = 1): Promise<SipResponse> {
+export async function registerWithDigest(client: UdpSipClient, p: Omit<RegisterParams, 'viaPort'>, firstCseq = 1, algorithm: 'MD5' | 'SHA-256' = 'MD5'): Promise<SipResponse> {
   const params = { ...p, viaPort: client.port };
   const challenge = await client.request(registerText(params, firstCseq, null));
   if (challenge.status !== 401) return challenge;
-  return client.request(registerText(params, firstCseq + 1, digestAuthorization(challenge, p.user, p.password, `sip:${p.domain}`)));
+  return client.request(registerText(params, firstCseq + 1, digestAuthorization(challenge, p.user, p.password, `sip:${p.domain}`, algorithm)));
 }
 
 /** A TCP connection that frames what comes back, for stream tests. */
