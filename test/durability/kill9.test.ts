@@ -3,6 +3,7 @@
 // every binding that was answered 200 is there, with the right remaining expiry.
 
 import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDir, rollcall, startServer, tempDataDir, type ServerProcess } from '../support/rollcall-process.js';
@@ -72,6 +73,35 @@ describe('durability', () => {
       expect(row.expires).toBe(a.expires);
       const expected = a.expires - (now - a.at) / 1000;
       expect(Math.abs(row.remaining - expected)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('a binding that expired while the server was stopped becomes an expired event at start', async () => {
+    const dir = tempDataDir('expired-down');
+    try {
+      expect(rollcall(['accounts', 'add', 'e1', '--domain', DOMAIN, '--password', 'pw', '--data-dir', dir]).status).toBe(0);
+      const opts = { dataDir: dir, domains: [DOMAIN], listen: ['udp:127.0.0.1:0'], extra: ['--set', 'registrar.minExpires=1'] };
+      let s = await startServer(opts);
+      const client = await UdpSipClient.open({ host: '127.0.0.1', port: s.port('UDP') });
+      const r = await registerWithDigest(client, { user: 'e1', password: 'pw', domain: DOMAIN, contactHost: '127.0.0.1', contactPort: 7001, expires: 2 });
+      client.close();
+      expect(r.status).toBe(200);
+      await s.stop();
+      await new Promise((res) => setTimeout(res, 2500));
+      s = await startServer(opts);
+      expect(s.logs.find((l) => l['msg'] === 'bindings restored')).toMatchObject({ restored: 0, expiredWhileDown: 1 });
+      await s.stop();
+      const db = new Database(join(dir, 'rollcall.db'), { readonly: true });
+      const rows = db.prepare("SELECT type, reason FROM events WHERE aor = ? ORDER BY id").all(`sip:e1@${DOMAIN}`);
+      const left = db.prepare('SELECT COUNT(*) AS n FROM bindings').get() as { n: number };
+      db.close();
+      expect(rows).toEqual([
+        { type: 'registered', reason: null },
+        { type: 'expired', reason: 'expired while the server was stopped' },
+      ]);
+      expect(left.n).toBe(0);
+    } finally {
+      removeDir(dir);
     }
   });
 });
