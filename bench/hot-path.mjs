@@ -13,9 +13,8 @@ import { BindingTable } from '../dist/registrar/binding-table.js';
 import { DomainResolver } from '../dist/registrar/domain-resolver.js';
 import { Registrar } from '../dist/registrar/registrar.js';
 import { parseMessage } from '../dist/sip/parser.js';
-import { echoOf } from '../dist/sip/parse-error.js';
-import { withReceived } from '../dist/sip/via.js';
 import { TransactionLayer } from '../dist/transaction/server-transactions.js';
+import { inboundRequest } from '../dist/transport/transport-layer.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const ACCOUNTS = 10_000;
@@ -44,12 +43,11 @@ const listener = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060,
 let last = null;
 const transactions = new TransactionLayer({ send: (_f, _t, buf) => (last = buf), onRequest: (tx) => registrar.handle(tx) });
 
+/** What TransportLayer does with a datagram (forceRport on, its default). */
 function inbound(buf, port) {
   const msg = parseMessage(buf, 'datagram');
   const flow = { transport: 'UDP', remoteAddress: '127.0.0.1', remotePort: port, localAddress: '127.0.0.1', localPort: 5060, listener, connection: null };
-  const via = msg.via.slice();
-  via[0] = withReceived(via[0], flow.remoteAddress, flow.remotePort, true);
-  return { msg, flow, via, echo: { ...echoOf(msg), via }, receivedAt: Date.now() };
+  return inboundRequest(msg, flow, true, Date.now());
 }
 
 function request(i, cseq, auth) {

@@ -3,6 +3,7 @@
 // process or another (the CLI), bumps the store's version; the cache is dropped when the
 // version moves (checked by `revalidate`, called once a second and after local changes).
 
+import { ownString } from '../sip/own-string.js';
 import type { AccountRecord, AccountStore } from '../store/store.js';
 
 export class AccountDirectory {
@@ -22,7 +23,9 @@ export class AccountDirectory {
   }
 
   find(username: string, domain: string): AccountRecord | null {
-    const key = `${username}@${domain}`;
+    // A flat copy: it is kept as a cache key (a concatenation would keep the username's
+    // packet alive with it), and a flat string hashes and compares faster.
+    const key = ownString(`${username}@${domain}`);
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
     // Unknown users are not cached: a scan of random names must not grow memory.

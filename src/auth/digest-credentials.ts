@@ -2,7 +2,6 @@
 // Two steps so the account lookup (I/O) stays with the caller: pick the credentials for our
 // realm, then verify them against the account found (or not found) for their username.
 
-import { timingSafeEqual } from 'node:crypto';
 import type { AuthValue } from '../sip/message.js';
 import type { AccountRecord } from '../store/store.js';
 import { computeDigestResponse, parseAlgorithm, type DigestAlgorithm } from './digest.js';
@@ -26,18 +25,22 @@ export type CredentialsSelection =
   | { readonly kind: 'malformed'; readonly reason: string }
   | { readonly kind: 'credentials'; readonly credentials: DigestCredentials };
 
+const NO_CREDENTIALS: CredentialsSelection = Object.freeze({ kind: 'none' });
+
 /** The Digest credentials addressed to `realm` (RFC 3261 §22.4: one per realm), parsed. */
 export function selectCredentials(authorization: readonly AuthValue[], realm: string, allowed: readonly DigestAlgorithm[]): CredentialsSelection {
   let found: AuthValue | null = null;
-  for (const a of authorization) {
-    if (a.scheme.toLowerCase() !== 'digest') continue;
+  for (let i = 0; i < authorization.length; i++) {
+    const a = authorization[i]!;
+    // Exact spellings first: every phone writes `Digest` and the realm it was given.
+    if (a.scheme !== 'Digest' && a.scheme.toLowerCase() !== 'digest') continue;
     const r = a.params.get('realm');
-    if (r !== undefined && r.toLowerCase() === realm) {
+    if (r !== undefined && (r === realm || r.toLowerCase() === realm)) {
       found = a;
       break;
     }
   }
-  if (found === null) return { kind: 'none' };
+  if (found === null) return NO_CREDENTIALS;
   const p = found.params;
   const username = p.get('username');
   const nonce = p.get('nonce');
@@ -55,11 +58,11 @@ export function selectCredentials(authorization: readonly AuthValue[], realm: st
   let nc = '';
   let cnonce = '';
   if (qopText !== undefined) {
-    if (qopText.toLowerCase() !== 'auth') return { kind: 'malformed', reason: `qop ${qopText} is not offered` };
+    if (qopText !== 'auth' && qopText.toLowerCase() !== 'auth') return { kind: 'malformed', reason: `qop ${qopText} is not offered` };
     qop = 'auth';
     nc = p.get('nc') ?? '';
     cnonce = p.get('cnonce') ?? '';
-    if (!/^[0-9a-fA-F]{8}$/.test(nc) || cnonce === '') {
+    if (!isNonceCount(nc) || cnonce === '') {
       return { kind: 'malformed', reason: 'qop=auth needs nc (8 hex digits) and cnonce' };
     }
   } else if (alg.sess) {
@@ -69,6 +72,17 @@ export function selectCredentials(authorization: readonly AuthValue[], realm: st
     kind: 'credentials',
     credentials: { username, realm, nonce, uri, response: response.toLowerCase(), algorithm: alg.algorithm, sess: alg.sess, qop, nc, cnonce },
   };
+}
+
+/** nc = 8LHEX (RFC 7616 §3.4; either case accepted). */
+function isNonceCount(nc: string): boolean {
+  if (nc.length !== 8) return false;
+  for (let i = 0; i < 8; i++) {
+    const c = nc.charCodeAt(i);
+    const lower = c | 32;
+    if (!((c >= 48 && c <= 57) || (lower >= 97 && lower <= 102))) return false;
+  }
+  return true;
 }
 
 export type VerifyOutcome =
@@ -83,9 +97,12 @@ export type VerifyOutcome =
 // Used for unknown users so that they cost the same hashing as known ones.
 const DUMMY_HA1: Record<DigestAlgorithm, string> = { MD5: '0'.repeat(32), 'SHA-256': '0'.repeat(64) };
 
+/** Compares in time independent of where the strings differ (no early exit). */
 function equalHex(a: string, b: string): boolean {
   if (a.length !== b.length) return false;
-  return timingSafeEqual(Buffer.from(a, 'latin1'), Buffer.from(b, 'latin1'));
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 /**

@@ -7,9 +7,8 @@ import { isSipUri } from '../sip/message.js';
 import { serializeResponse } from '../sip/serializer.js';
 import type { ServerTransaction, TransactionLayer } from '../transaction/server-transactions.js';
 import type { BindingTable } from '../registrar/binding-table.js';
-import type { DomainResolver } from '../registrar/domain-resolver.js';
+import { aorIn, type DomainResolver } from '../registrar/domain-resolver.js';
 import { SUPPORTED_EXTENSIONS, type Registrar } from '../registrar/registrar.js';
-import { aorOf } from '../sip/uri.js';
 
 /** Methods of RFC 3261 and its common extensions; anything else is answered 501. */
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -60,7 +59,7 @@ export class SipEndpoint {
     const toServer = uri.user === null || uri.user === '';
     if (method === 'OPTIONS' && (toServer || domain !== null)) {
       // An OPTIONS for the server, or for a user (§11.2: answered as the UAS would be).
-      if (!toServer && domain !== null && this.deps.table.of(aorOf({ ...uri, host: domain })).length === 0) {
+      if (!toServer && domain !== null && this.deps.table.of(aorIn(uri, domain)).length === 0) {
         return this.respond(tx, 404, 'Not Found');
       }
       return this.respond(tx, 200, 'OK', [
@@ -72,7 +71,7 @@ export class SipEndpoint {
     if (msg.maxForwards === 0) return this.respond(tx, 483, 'Too Many Hops');
     if (domain === null) return this.respond(tx, 404, 'Not Found (domain not served)');
     if (toServer) return this.respond(tx, 405, 'Method Not Allowed', [['Allow', ALLOW]]);
-    const registered = this.deps.table.of(aorOf({ ...uri, host: domain })).length > 0;
+    const registered = this.deps.table.of(aorIn(uri, domain)).length > 0;
     // Routing to bindings (SPEC §9) is not built yet: say so rather than pretend.
     if (registered) return this.respond(tx, 480, 'Temporarily Unavailable (call routing not enabled)');
     return this.respond(tx, 404, 'Not Found');

@@ -2,6 +2,17 @@
 // very often configured with the server's IP address instead of its domain: our own
 // addresses and configured aliases mean the default domain.
 
+import type { SipUri } from '../sip/message.js';
+import { sipAor } from '../sip/uri.js';
+
+/**
+ * The AOR a SIP URI names once its host is resolved to `domain` (one of ours). The domain an
+ * alias or our own IPv6 address stands for is a name, and is written as one.
+ */
+export function aorIn(uri: SipUri, domain: string): string {
+  return sipAor(uri.user, domain, domain === uri.host ? uri.hostType : domain.includes(':') ? 'ipv6' : 'domain');
+}
+
 export interface DomainSources {
   /** Domains from the configuration. */
   readonly configured: readonly string[];

@@ -148,7 +148,8 @@ export function decideRegister(input: RegisterInput): RegisterDecision {
   }
 
   // Binding limit and the replace policy (SPEC §4).
-  const added = upserts.filter((u) => u.existing === null).length;
+  let added = 0;
+  for (const u of upserts) if (u.existing === null) added++;
   const kicks: Binding[] = [];
   const after = bindings.length - removals.length + added;
   if (after > policy.maxBindings) {

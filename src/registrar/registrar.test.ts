@@ -94,7 +94,7 @@ function makeHarness(): Harness {
     journal,
     accounts: { find: (u, d) => state.accounts.get(`${u}@${d}`) ?? null },
     nonces: new NonceService({ secret: Buffer.alloc(32, 1), lifetime: 300 }, T0 - 1000),
-    domains: new DomainResolver({ configured: ['example.com'], defaultDomain: null, aliases: [], ownAddresses: new Set(['192.0.2.1']), accountDomains: [] }),
+    domains: new DomainResolver({ configured: ['example.com'], defaultDomain: null, aliases: [], ownAddresses: new Set(['192.0.2.1', '2001:db8::1']), accountDomains: [] }),
     settings: () => state.settings,
     firstBindingId: 1,
     log: { error() {}, info() {}, debug() {} },
@@ -190,6 +190,12 @@ describe('step 1: domain', () => {
 
   it('a Request-URI naming our own address means the default domain', () => {
     expect(h.send(register({ uri: 'sip:192.0.2.1' })).status).toBe(401);
+  });
+
+  it('a To naming our own IPv6 address registers the AOR of the default domain', () => {
+    const r = authed({ uri: 'sip:[2001:db8::1]', to: '<sip:1001@[2001:db8::1]>' });
+    expect(r.status).toBe(200);
+    expect(h.table.of('sip:1001@example.com')).toHaveLength(1);
   });
 });
 

@@ -8,14 +8,14 @@ import { selectCredentials, verifyCredentials } from '../auth/digest-credentials
 import type { NonceService } from '../auth/nonce.js';
 import { isSipUri } from '../sip/message.js';
 import { serializeResponse } from '../sip/serializer.js';
-import { aorOf } from '../sip/uri.js';
 import type { AccountRecord, BindingJournal, EventType, RegistrationEvent, StoreOp } from '../store/store.js';
 import type { ServerTransaction } from '../transaction/server-transactions.js';
 import type { InboundRequest } from '../transport/transport-layer.js';
+import type { Flow } from '../transport/transport.js';
 import { ownString, ownStringOrNull } from '../sip/own-string.js';
 import { Binding } from './binding.js';
 import type { BindingTable } from './binding-table.js';
-import type { DomainResolver } from './domain-resolver.js';
+import { aorIn, type DomainResolver } from './domain-resolver.js';
 import { decideRegister, type RegisterPolicy } from './register-decision.js';
 
 /** Option tags this registrar implements (RFC 3261 §8.2.2.3: anything else in Require → 420). */
@@ -67,6 +67,10 @@ export interface RegistrarCounters {
 
 type Headers = Array<readonly [string, string]>;
 
+const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
+/** The Path of every binding registered without one. */
+const NO_PATH: readonly string[] = Object.freeze([]);
+
 export class Registrar {
   private nextId: number;
   private readonly now: () => number;
@@ -96,7 +100,7 @@ export class Registrar {
       return this.reject(tx, settings, 403, 'Forbidden (domain not served)', [], null, 'domain not served');
     }
     // Step 2: every extension the client requires is one we implement.
-    const unsupported = req.require.filter((t) => !SUPPORTED_EXTENSIONS.has(t));
+    const unsupported = req.require.length === 0 ? req.require : req.require.filter((t) => !SUPPORTED_EXTENSIONS.has(t));
     if (unsupported.length > 0) {
       return this.reject(tx, settings, 420, 'Bad Extension', [['Unsupported', unsupported.join(', ')]], null, `unsupported extension ${unsupported.join(', ')}`);
     }
@@ -106,13 +110,14 @@ export class Registrar {
     if (domain === null || !isSipUri(to)) {
       return this.reject(tx, settings, 404, 'Not Found (address-of-record not served)', [], null, 'AOR not served');
     }
-    const aor = ownString(aorOf({ ...to, host: domain }));
-
     // Step 3: authentication.
     const sel = selectCredentials(req.authorization, domain, settings.algorithms);
     if (sel.kind === 'none') return this.challenge(tx, settings, domain, false);
+    // A flat copy: bindings keep it, and the table looks it up (a concatenation hashes and
+    // compares more slowly than a flat string).
+    const aor = ownString(aorIn(to, domain));
     if (sel.kind === 'malformed') {
-      return this.reject(tx, settings, 400, `Bad Request (${sel.reason})`, [], aor, sel.reason);
+      return this.reject(tx, settings, 400, `Bad Request (${sel.reason})`, NO_HEADERS, aor, sel.reason);
     }
     const creds = sel.credentials;
     const account = this.deps.accounts.find(creds.username, domain);
@@ -127,7 +132,7 @@ export class Registrar {
     // Step 4: authorization — the credentials are those of the AOR's account.
     const acct = outcome.account;
     if (acct.username !== to.user) {
-      return this.reject(tx, settings, 403, 'Forbidden (credentials do not match the address-of-record)', [], aor, `user ${acct.username} may not register ${aor}`);
+      return this.reject(tx, settings, 403, 'Forbidden (credentials do not match the address-of-record)', NO_HEADERS, aor, `user ${acct.username} may not register ${aor}`);
     }
 
     // Steps 6–7: the contacts.
@@ -143,15 +148,17 @@ export class Registrar {
       return;
     }
 
-    // Apply to the live table, then make it durable, then answer (step 8).
+    // Apply to the live table, then make it durable, then answer (step 8). Strings from the
+    // request are copied only where a binding or an event keeps them (see own-string.ts).
     const ops: StoreOp[] = [];
     const events: RegistrationEvent[] = [];
     const table = this.deps.table;
-    const source = sourceOf(inbound);
-    const userAgent = ownStringOrNull(req.userAgent);
-    const path = req.path.map((p) => ownString(p.raw));
+    const source = inbound.flow;
+    let userAgent: string | null = null;
+    const path = req.path.length === 0 ? NO_PATH : req.path.map((p) => ownString(p.raw));
     const changed: Binding[] = [];
     let newest: Binding | null = null;
+    if (decision.removals.length > 0 || decision.kicks.length > 0) userAgent = ownStringOrNull(req.userAgent);
     for (const b of decision.removals) {
       table.remove(b);
       ops.push({ op: 'delete-binding', id: b.id });
@@ -165,6 +172,7 @@ export class Registrar {
       const expiresAt = now + u.expires * 1000;
       let b = u.existing;
       if (b === null) {
+        if (userAgent === null) userAgent = ownStringOrNull(req.userAgent);
         b = new Binding(
           this.nextId++,
           aor,
@@ -180,8 +188,8 @@ export class Registrar {
           expiresAt,
           now,
           now,
-          source.address,
-          source.port,
+          source.remoteAddress,
+          source.remotePort,
           source.transport,
           source.localAddress,
           source.localPort,
@@ -198,21 +206,21 @@ export class Registrar {
         b.expires = u.expires;
         b.expiresAt = expiresAt;
         b.refreshedAt = now;
-        b.sourceAddress = source.address;
-        b.sourcePort = source.port;
+        b.sourceAddress = source.remoteAddress;
+        b.sourcePort = source.remotePort;
         b.transport = source.transport;
         b.localAddress = source.localAddress;
         b.localPort = source.localPort;
-        if (b.userAgent !== userAgent) b.userAgent = userAgent;
+        if (b.userAgent !== req.userAgent) b.userAgent = ownStringOrNull(req.userAgent);
         b.path = path;
-        if (settings.recordRefreshes) events.push(this.event(now, 'refreshed', b, source, userAgent, null));
+        if (settings.recordRefreshes) events.push(this.event(now, 'refreshed', b, source, b.userAgent, null));
       }
       table.put(b);
       changed.push(b);
     }
     for (const k of decision.kicks) {
       const by = newest ?? changed[0]!;
-      events.push(this.event(now, 'kicked', k, source, userAgent, `replaced by ${by.contact} from ${source.address}:${source.port}`));
+      events.push(this.event(now, 'kicked', k, source, userAgent, `replaced by ${by.contact} from ${source.remoteAddress}:${source.remotePort}`));
       this.deps.onKicked?.(k, by);
     }
 
@@ -280,7 +288,8 @@ export class Registrar {
     this.counters.challenges++;
     const nonce = this.deps.nonces.issue(this.now());
     const headers: Headers = [];
-    for (const alg of settings.algorithms) headers.push(['WWW-Authenticate', challengeValue(realm, nonce, alg, stale)]);
+    const algorithms = settings.algorithms;
+    for (let i = 0; i < algorithms.length; i++) headers.push(['WWW-Authenticate', challengeValue(realm, nonce, algorithms[i]!, stale)]);
     tx.respond(401, this.response(tx.req, settings, 401, 'Unauthorized', headers));
   }
 
@@ -295,12 +304,12 @@ export class Registrar {
   ): void {
     this.counters.rejected++;
     this.recordOnly(tx.req, 'rejected', aor, `${status} ${why}`, this.now());
-    tx.respond(status, this.response(tx.req, settings, status, reason, headers));
+    tx.respond(status, this.response(tx.req, settings, status, reason, headers.slice()));
   }
 
   /** An event that changes no binding (rejections, failed authentications). */
   private recordOnly(inbound: InboundRequest, type: EventType, aor: string | null, reason: string, now: number): void {
-    const src = sourceOf(inbound);
+    const src = inbound.flow;
     const contact = inbound.msg.contact;
     const e: RegistrationEvent = {
       time: now,
@@ -308,8 +317,8 @@ export class Registrar {
       aor,
       contact: contact === '*' ? '*' : (contact[0]?.uriText ?? null),
       bindingId: null,
-      sourceAddress: src.address,
-      sourcePort: src.port,
+      sourceAddress: src.remoteAddress,
+      sourcePort: src.remotePort,
       transport: src.transport,
       userAgent: inbound.msg.userAgent,
       reason,
@@ -323,7 +332,7 @@ export class Registrar {
     time: number,
     type: EventType,
     b: Binding,
-    source: ReturnType<typeof sourceOf> | null,
+    source: Flow | null,
     userAgent: string | null,
     reason: string | null,
   ): RegistrationEvent {
@@ -333,8 +342,8 @@ export class Registrar {
       aor: b.aor,
       contact: b.contact,
       bindingId: b.id,
-      sourceAddress: source?.address ?? b.sourceAddress,
-      sourcePort: source?.port ?? b.sourcePort,
+      sourceAddress: source?.remoteAddress ?? b.sourceAddress,
+      sourcePort: source?.remotePort ?? b.sourcePort,
       transport: source?.transport ?? b.transport,
       userAgent: userAgent ?? b.userAgent,
       reason,
@@ -344,21 +353,25 @@ export class Registrar {
   /** 200 OK with every current binding of the AOR and its remaining expiry (step 8). */
   private ok(inbound: InboundRequest, settings: RegistrarSettings, aor: string, now: number): Buffer {
     const headers: Headers = [];
-    for (const b of this.deps.table.of(aor)) {
+    const bindings = this.deps.table.of(aor);
+    for (let i = 0; i < bindings.length; i++) {
+      const b = bindings[i]!;
       let v = `<${b.contact}>;expires=${b.remaining(now)}`;
       if (b.q !== null) v += `;q=${b.q}`;
       if (b.instance !== null) v += `;+sip.instance="${b.instance}"`;
       if (b.regId !== null) v += `;reg-id=${b.regId}`;
       headers.push(['Contact', v]);
     }
-    if (inbound.msg.supported.includes('path')) for (const p of inbound.msg.path) headers.push(['Path', p.raw]);
+    const msg = inbound.msg;
+    if (msg.path.length > 0 && msg.supported.includes('path')) for (const p of msg.path) headers.push(['Path', p.raw]);
     headers.push(['Date', this.date(now)]);
     return this.response(inbound, settings, 200, 'OK', headers);
   }
 
-  private response(inbound: InboundRequest, settings: RegistrarSettings, status: number, reason: string, headers: Headers | ReadonlyArray<readonly [string, string]>): Buffer {
-    const all = settings.serverHeader ? [...headers, ['Server', settings.serverHeader] as const] : headers;
-    return serializeResponse(inbound.echo, status, reason, all, this.toTag());
+  /** Serializes a response; `headers` is the caller's own array (the Server header goes on it). */
+  private response(inbound: InboundRequest, settings: RegistrarSettings, status: number, reason: string, headers: Headers): Buffer {
+    if (settings.serverHeader) headers.push(['Server', settings.serverHeader]);
+    return serializeResponse(inbound.echo, status, reason, headers, this.toTag());
   }
 
   private toTag(): string {
@@ -373,11 +386,6 @@ export class Registrar {
     }
     return this.dateValue;
   }
-}
-
-function sourceOf(inbound: InboundRequest): { address: string; port: number; transport: string; localAddress: string; localPort: number } {
-  const f = inbound.flow;
-  return { address: f.remoteAddress, port: f.remotePort, transport: f.transport, localAddress: f.localAddress, localPort: f.localPort };
 }
 
 /** The global policy with the account's own expiry range and binding limit applied. */

@@ -74,21 +74,25 @@ const EMPTY: ReadonlyMap<string, string> = new AuthParams();
  * Schemes other than Digest whose parameters are not `name=value` pairs (token68) are kept
  * with no parameters: judging them is the auth layer's business, not a syntax error.
  */
-export function parseAuthValue(s: string, start = 0, end = s.length): AuthValue | null {
+export function parseAuthValue(s: string, start = 0, end = s.length, whole?: string): AuthValue | null {
+  const givenEnd = end;
   let i = skipWs(s, start, end);
   end = trimWsEnd(s, i, end);
   const schemeEnd = scanToken(s, i, end);
   if (schemeEnd === i) return null;
-  const scheme = s.slice(i, schemeEnd);
-  const raw = s.slice(i, end);
+  // Every client writes `Digest`: the shared constant rather than a slice.
+  const scheme = schemeEnd - i === 6 && s.startsWith('Digest', i) ? 'Digest' : s.slice(i, schemeEnd);
+  const digest = scheme === 'Digest' || scheme.toLowerCase() === 'digest';
+  // `whole`: the caller's string for exactly s[start, end), saving a copy of the raw value.
+  const raw = whole !== undefined && i === start && end === givenEnd ? whole : s.slice(i, end);
   i = skipWs(s, schemeEnd, end);
   if (i < end && i === schemeEnd) return null;
-  if (isToken68(s, i, end) && scheme.toLowerCase() !== 'digest') return { scheme, params: EMPTY, raw };
+  if (!digest && isToken68(s, i, end)) return { scheme, params: EMPTY, raw };
   const params = new AuthParams();
   const result = parseAuthParams(s, i, end, params);
   if (result === 'duplicate') return null;
   if (result === 'malformed') {
-    if (scheme.toLowerCase() === 'digest') return null;
+    if (digest) return null;
     return { scheme, params: EMPTY, raw };
   }
   return { scheme, params, raw };

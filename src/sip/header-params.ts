@@ -2,7 +2,7 @@
 // (RFC 3261 §25.1: SEMI and EQUAL allow whitespace on both sides; gen-value is a token, a
 // host, including an IPv6 reference, or a quoted-string).
 
-import type { Params } from './message.js';
+import { NO_PARAMS, type Params } from './message.js';
 import {
   CLASS, DQUOTE, EQUAL, LBRACKET, RBRACKET, COLON, SEMI, TOKEN,
   Vocabulary, scanQuoted, skipWs, takeLowerToken, tokenEnd,
@@ -15,11 +15,18 @@ const PARAM_NAMES = new Vocabulary([
 ]);
 
 /**
- * Parses header parameters from `i` to `end` into `out` (names lowercased; quoted values kept
- * with their quotes). Returns false on a syntax error. `lenient` skips empty parameters
- * (`;;`), which is only used to salvage what a response to a broken request must copy.
+ * Parses header parameters from `i` to `end` (names lowercased; quoted values kept with their
+ * quotes); null on a syntax error. `lenient` skips empty parameters (`;;`), which is only used
+ * to salvage what a response to a broken request must copy.
  */
-export function parseHeaderParams(s: string, i: number, end: number, out: Params, lenient = false): boolean {
+export function parseHeaderParams(s: string, i: number, end: number, lenient = false): Params | null {
+  i = skipWs(s, i, end);
+  if (i >= end) return NO_PARAMS;
+  const out: Array<[string, string | null]> = [];
+  return parseParamList(s, i, end, out, lenient) ? out : null;
+}
+
+function parseParamList(s: string, i: number, end: number, out: Array<[string, string | null]>, lenient: boolean): boolean {
   for (;;) {
     i = skipWs(s, i, end);
     if (i >= end) return true;

@@ -102,21 +102,30 @@ export function scanToken(s: string, i: number, end: number): number {
  * slicing (and hashing) a new one every time.
  */
 export class Vocabulary {
-  /** Words by length and first letter: index `length * 32 + ((first | 32) & 31)`. */
-  private readonly buckets: Array<string[] | undefined> = [];
+  /** Indices of the words by length and first letter: index `length * 32 + ((first | 32) & 31)`. */
+  private readonly buckets: Array<number[] | undefined> = [];
 
-  constructor(words: readonly string[]) {
-    for (const w of words) (this.buckets[bucketOf(w.length, w.charCodeAt(0))] ??= []).push(w);
+  constructor(readonly words: readonly string[]) {
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      (this.buckets[bucketOf(w.length, w.charCodeAt(0))] ??= []).push(i);
+    }
   }
 
   /** The word equal to `s[a, b)` ignoring case, or undefined. */
   find(s: string, a: number, b: number): string | undefined {
+    const i = this.indexOf(s, a, b);
+    return i === -1 ? undefined : this.words[i];
+  }
+
+  /** Index (in the constructor's list) of the word equal to `s[a, b)` ignoring case, or -1. */
+  indexOf(s: string, a: number, b: number): number {
     const n = b - a;
-    if (n <= 0) return undefined;
+    if (n <= 0) return -1;
     const list = this.buckets[bucketOf(n, s.charCodeAt(a))];
-    if (list === undefined) return undefined;
+    if (list === undefined) return -1;
     for (let e = 0; e < list.length; e++) {
-      const w = list[e]!;
+      const w = this.words[list[e]!]!;
       let k = 0;
       while (k < n) {
         const c = s.charCodeAt(a + k);
@@ -125,9 +134,9 @@ export class Vocabulary {
         if (c !== wc && (c < 65 || c > 90 || c + 32 !== wc)) break;
         k++;
       }
-      if (k === n) return w;
+      if (k === n) return list[e]!;
     }
-    return undefined;
+    return -1;
   }
 }
 
@@ -179,11 +188,21 @@ export class NextIndex {
   constructor(private readonly ch: string) {}
 
   find(s: string, i: number): number {
-    if (i >= this.from && (this.at === -1 || this.at >= i) && s === this.s) return this.at;
+    // The string test first: for the section being parsed it is the same object (see
+    // startScanning), which compares in one step; two different strings of equal length
+    // would be compared character by character.
+    if (s === this.s && i >= this.from && (this.at === -1 || this.at >= i)) return this.at;
     this.s = s;
     this.from = i;
     this.at = s.indexOf(this.ch, i);
     return this.at;
+  }
+
+  /** Forgets the last answer and takes `s` as the string to come (nothing searched yet). */
+  reset(s: string): void {
+    this.s = s;
+    this.from = s.length + 1;
+    this.at = -1;
   }
 }
 
@@ -191,6 +210,14 @@ export const nextBackslash = new NextIndex('\\');
 export const nextPercent = new NextIndex('%');
 export const nextQuestion = new NextIndex('?');
 const nextComma = new NextIndex(',');
+
+/** Called once per header section before it is scanned. */
+export function startScanning(s: string): void {
+  nextBackslash.reset(s);
+  nextPercent.reset(s);
+  nextQuestion.reset(s);
+  nextComma.reset(s);
+}
 
 /**
  * `i` is at a DQUOTE: returns the index after the closing DQUOTE, or -1 when the string is

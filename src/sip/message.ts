@@ -8,7 +8,10 @@
  * (quoted-string values keep their quotes here, so a round trip is exact; use
  * `unquote()` to read them). `null` means the parameter is present without a value.
  */
-export type Params = Array<[name: string, value: string | null]>;
+export type Params = ReadonlyArray<readonly [name: string, value: string | null]>;
+
+/** The parameters of everything that has none (most URIs, To without a tag): one shared array. */
+export const NO_PARAMS: Params = Object.freeze([]);
 
 /** Value of a parameter: `undefined` when absent, `null` when present without a value. */
 export function getParam(params: Params, name: string): string | null | undefined {
@@ -34,7 +37,7 @@ export interface SipUri {
   readonly port: number | null;
   readonly params: Params;
   /** `?name=value&...` URI headers, names as written (case-insensitive), values still escaped. */
-  readonly headers: Array<[name: string, value: string]>;
+  readonly headers: ReadonlyArray<readonly [name: string, value: string]>;
 }
 
 export interface TelUri {

@@ -1,7 +1,7 @@
 // name-addr / addr-spec values with header parameters (To, From, Contact, Route, Path,
 // RFC 3261 §20 and §25.1), and the comma lists some of those headers hold.
 
-import type { NameAddr, Params } from './message.js';
+import type { NameAddr } from './message.js';
 import { unquote } from './message.js';
 import { formatParams, parseHeaderParams } from './header-params.js';
 import {
@@ -71,8 +71,8 @@ export function parseNameAddr(s: string, start = 0, end = s.length, whole?: stri
   }
   const uri = parseUriRange(s, uriStart, uriEnd);
   if (uri === null) return null;
-  const params: Params = [];
-  if (!parseHeaderParams(s, i, end, params)) return null;
+  const params = parseHeaderParams(s, i, end);
+  if (params === null) return null;
   // `whole`: the caller's string for exactly s[start, end), saving a copy of the raw value.
   const raw = whole !== undefined && rawStart === start && end === givenEnd ? whole : s.slice(rawStart, end);
   return { displayName, uri, uriText: s.slice(uriStart, uriEnd), params, raw };

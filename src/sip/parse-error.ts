@@ -37,11 +37,12 @@ export function isParseError(x: { readonly kind: string }): x is SipParseError {
   return x.kind === 'parse-error';
 }
 
-export function echoOf(req: SipRequest): ResponseEcho {
+/** What a response to `req` copies; `via` replaces the request's own (a stamped copy). */
+export function echoOf(req: SipRequest, via: readonly Via[] = req.via): ResponseEcho {
   const tag = getParam(req.to.params, 'tag');
   return {
     method: req.method,
-    via: req.via,
+    via,
     from: req.from.raw,
     to: req.to.raw,
     toTag: tag === undefined ? null : (tag ?? ''),

@@ -11,7 +11,7 @@ import type {
 import { getParam } from './message.js';
 import { parseAuthValue } from './auth-header.js';
 import { expandCompactForm } from './header-names.js';
-import { BACKSLASH, CR, HT, SP, Vocabulary, isTokenRange, lowerSlice, parseDigits, skipWs, trimWsEnd } from './lexical.js';
+import { BACKSLASH, CR, HT, SP, Vocabulary, isTokenRange, lowerSlice, parseDigits, skipWs, startScanning, trimWsEnd } from './lexical.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
 import { parseError, type ResponseEcho, type SipParseError } from './parse-error.js';
 import { parseUriRange } from './uri.js';
@@ -63,6 +63,15 @@ export function findBodyStart(buf: Buffer, from: number, end: number): number {
   }
 }
 
+/**
+ * The common datagram: a header section without a body, the empty line at its very end.
+ * Taking that as the end of the section saves searching for it; an earlier empty line (a
+ * body after all) is met by MessageBuilder.run, which then makes parse look properly.
+ */
+function endsWithEmptyLine(buf: Buffer, len: number): boolean {
+  return len >= 4 && buf[len - 1] === 10 && buf[len - 2] === 13 && buf[len - 3] === 10 && buf[len - 4] === 13;
+}
+
 /** Where the text of the header section ends, given the body offset found by findBodyStart. */
 function textEndOf(buf: Buffer, bodyStart: number): number {
   return buf[bodyStart - 2] === 13 ? bodyStart - 2 : bodyStart - 1;
@@ -78,7 +87,7 @@ function parse(buf: Buffer, transport: Framing, maxSize: number): SipMessage | S
   let bodyStart: number;
   let textEnd: number;
   let unterminated = false;
-  const k = buf.indexOf(CRLFCRLF, start);
+  const k = endsWithEmptyLine(buf, len) && len - start <= maxSize ? len - 4 : buf.indexOf(CRLFCRLF, start);
   if (k !== -1) {
     textEnd = k;
     bodyStart = k + 4;
@@ -96,7 +105,7 @@ function parse(buf: Buffer, transport: Framing, maxSize: number): SipMessage | S
   }
   if (textEnd - start > maxSize) return parseError(`header section larger than ${maxSize} bytes`, 513, null);
 
-  let p = new MessageBuilder(buf.toString('utf8', start, textEnd));
+  let p = new MessageBuilder(headerText(buf, start, textEnd));
   // Errors of the whole message come first; the headers are still read for the echo.
   if (len - start > maxSize) p.fail(`message larger than ${maxSize} bytes`, 513);
   if (unterminated) p.fail('truncated message: the header section has no end', 400);
@@ -106,7 +115,7 @@ function parse(buf: Buffer, transport: Framing, maxSize: number): SipMessage | S
     bodyStart = findBodyStart(buf, start, len);
     if (bodyStart === -1) return parseError('malformed header section', 400, null);
     textEnd = textEndOf(buf, bodyStart);
-    p = new MessageBuilder(buf.toString('utf8', start, textEnd));
+    p = new MessageBuilder(headerText(buf, start, textEnd));
     if (len - start > maxSize) p.fail(`message larger than ${maxSize} bytes`, 513);
     if (!p.run()) return parseError('malformed header section', 400, null);
   }
@@ -129,6 +138,12 @@ function parse(buf: Buffer, transport: Framing, maxSize: number): SipMessage | S
   // The common datagram is exactly one message without a body: no views to create.
   const raw = start === 0 && msgEnd === len ? buf : buf.subarray(start, msgEnd);
   return p.build(raw, bodyLen === 0 ? NO_BODY : buf.subarray(bodyStart, msgEnd));
+}
+
+/** The header section as text (UTF-8, so display names survive). */
+function headerText(buf: Buffer, start: number, end: number): string {
+  // No encoding name means UTF-8, and spares looking the name up for every message.
+  return buf.toString(undefined, start, end);
 }
 
 /** The body of every message without one (a zero-length view is all a subarray would be). */
@@ -175,10 +190,31 @@ const KNOWN_HEADERS = new Map<string, KnownHeader>();
   }
 }
 const KNOWN_HEADER_NAMES = new Vocabulary([...KNOWN_HEADERS.keys()]);
+/** KNOWN_HEADERS in the order of KNOWN_HEADER_NAMES. */
+const KNOWN_HEADER_LIST: readonly KnownHeader[] = [...KNOWN_HEADERS.values()];
 
 function knownHeader(s: string, a: number, b: number): KnownHeader | undefined {
-  const word = KNOWN_HEADER_NAMES.find(s, a, b);
-  return word === undefined ? undefined : KNOWN_HEADERS.get(word);
+  const i = KNOWN_HEADER_NAMES.indexOf(s, a, b);
+  return i === -1 ? undefined : KNOWN_HEADER_LIST[i];
+}
+
+/**
+ * Methods of RFC 3261 and its extensions, recognised in place (method names are
+ * case-sensitive) so that a request carries the shared string rather than a slice.
+ */
+const METHODS = [
+  'REGISTER', 'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH',
+  'INFO', 'REFER', 'MESSAGE', 'UPDATE', 'PRACK',
+];
+
+/** The known method spelled exactly `s[a, b)`, or ''. */
+function knownMethod(s: string, a: number, b: number): string {
+  const n = b - a;
+  for (let i = 0; i < METHODS.length; i++) {
+    const m = METHODS[i]!;
+    if (m.length === n && s.startsWith(m, a)) return m;
+  }
+  return '';
 }
 
 const MAX_CSEQ = 4294967295;
@@ -227,6 +263,7 @@ class MessageBuilder {
 
   constructor(s: string) {
     this.s = s;
+    startScanning(s);
   }
 
   fail(reason: string, status: SipParseError['status'] = 400): void {
@@ -332,9 +369,12 @@ class MessageBuilder {
     }
     // Request-Line = Method SP Request-URI SP SIP-Version
     const sp1 = s.indexOf(' ');
-    if (sp1 <= 0 || sp1 >= le || !isTokenRange(s, 0, sp1)) return this.fail('malformed request line');
-    this.method = s.slice(0, sp1);
-    const sp2 = s.lastIndexOf(' ', le - 1);
+    if (sp1 <= 0 || sp1 >= le) return this.fail('malformed request line');
+    const method = knownMethod(s, 0, sp1);
+    if (method === '' && !isTokenRange(s, 0, sp1)) return this.fail('malformed request line');
+    this.method = method === '' ? s.slice(0, sp1) : method;
+    // The version is the last word: ` SIP/2.0` at the end of the line, looked at in place.
+    const sp2 = le - 8 > sp1 && s.charCodeAt(le - 8) === SP && isSip20(s, le - 7, le) ? le - 8 : s.lastIndexOf(' ', le - 1);
     if (sp2 <= sp1) return this.fail('malformed request line');
     if (!isSip20(s, sp2 + 1, le)) {
       if (looksLikeVersion(s, sp2 + 1, le)) return this.fail('unsupported SIP version', 505);
@@ -439,13 +479,13 @@ class MessageBuilder {
         this.supported = this.optionTags(this.supported, src, a, b, 'Supported');
         return;
       case H.Authorization:
-        if (this.isRequest) this.authorization = this.auth(this.authorization, src, a, b, 'Authorization');
+        if (this.isRequest) this.authorization = this.auth(this.authorization, src, a, b, value, 'Authorization');
         return;
       case H.WwwAuthenticate:
-        if (!this.isRequest) this.wwwAuthenticate = this.auth(this.wwwAuthenticate, src, a, b, 'WWW-Authenticate');
+        if (!this.isRequest) this.wwwAuthenticate = this.auth(this.wwwAuthenticate, src, a, b, value, 'WWW-Authenticate');
         return;
       case H.ProxyAuthenticate:
-        if (!this.isRequest) this.proxyAuthenticate = this.auth(this.proxyAuthenticate, src, a, b, 'Proxy-Authenticate');
+        if (!this.isRequest) this.proxyAuthenticate = this.auth(this.proxyAuthenticate, src, a, b, value, 'Proxy-Authenticate');
         return;
       case H.Path: {
         const list = this.path === NO_NAME_ADDRS ? [] : (this.path as NameAddr[]);
@@ -473,11 +513,12 @@ class MessageBuilder {
       this.fail('CSeq number above 2**32-1');
       return null;
     }
-    if (seq < 0 || m === i || !isTokenRange(s, m, b)) {
+    const method = m === i ? '' : knownMethod(s, m, b);
+    if (seq < 0 || m === i || (method === '' && !isTokenRange(s, m, b))) {
       this.fail('malformed CSeq header');
       return null;
     }
-    return { seq, method: s.slice(m, b) };
+    return { seq, method: method === '' ? s.slice(m, b) : method };
   }
 
   private optionTags(list: readonly string[], s: string, a: number, b: number, header: string): readonly string[] {
@@ -500,8 +541,8 @@ class MessageBuilder {
     return out;
   }
 
-  private auth(list: readonly AuthValue[], s: string, a: number, b: number, header: string): readonly AuthValue[] {
-    const v = parseAuthValue(s, a, b);
+  private auth(list: readonly AuthValue[], s: string, a: number, b: number, value: string, header: string): readonly AuthValue[] {
+    const v = parseAuthValue(s, a, b, value);
     if (v === null) {
       this.fail(`malformed ${header} header`);
       return list;

@@ -14,8 +14,31 @@ function checkValue(name: string, value: string): void {
   }
 }
 
+/**
+ * Messages without a body are encoded into 64 KB chunks of our own rather than Node's 8 KB
+ * pool: a fresh allocation every hundred responses instead of every fifteen, and no separate
+ * pass to measure the UTF-8 length. A chunk is never written twice; it is freed when the
+ * last message in it is.
+ */
+const CHUNK_BYTES = 64 * 1024;
+let chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+let chunkUsed = 0;
+
+function encode(text: string): Buffer {
+  // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+  const most = text.length * 3;
+  if (most > CHUNK_BYTES - chunkUsed) {
+    if (most > CHUNK_BYTES) return Buffer.from(text, 'utf8');
+    chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    chunkUsed = 0;
+  }
+  const start = chunkUsed;
+  chunkUsed += chunk.write(text, start, 'utf8');
+  return chunk.subarray(start, chunkUsed);
+}
+
 function withBody(head: string, body: Buffer | string | undefined): Buffer {
-  if (body === undefined || body.length === 0) return Buffer.from(head + 'Content-Length: 0\r\n\r\n', 'utf8');
+  if (body === undefined || body.length === 0) return encode(head + 'Content-Length: 0\r\n\r\n');
   if (typeof body === 'string') {
     return Buffer.from(`${head}Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n${body}`, 'utf8');
   }
@@ -42,12 +65,12 @@ export function serializeResponse(
 ): Buffer {
   checkValue('reason', reason);
   let out = `SIP/2.0 ${status} ${reason}\r\n`;
-  for (let i = 0; i < echo.via.length; i++) out += `Via: ${echo.via[i]!.raw}\r\n`;
-  out += `From: ${echo.from}\r\n`;
-  out += echo.toTag === null && toTag !== null ? `To: ${echo.to};tag=${toTag}\r\n` : `To: ${echo.to}\r\n`;
-  out += `Call-ID: ${echo.callId}\r\nCSeq: ${echo.cseq}\r\n`;
-  out += headerLines(headers);
-  return withBody(out, body);
+  const via = echo.via;
+  for (let i = 0; i < via.length; i++) out += `Via: ${via[i]!.raw}\r\n`;
+  out += echo.toTag === null && toTag !== null
+    ? `From: ${echo.from}\r\nTo: ${echo.to};tag=${toTag}\r\nCall-ID: ${echo.callId}\r\nCSeq: ${echo.cseq}\r\n`
+    : `From: ${echo.from}\r\nTo: ${echo.to}\r\nCall-ID: ${echo.callId}\r\nCSeq: ${echo.cseq}\r\n`;
+  return withBody(out + headerLines(headers), body);
 }
 
 /** A request Rollcall originates (registration client, NOTIFY, OPTIONS pings). */
@@ -59,7 +82,9 @@ export function serializeRequest(method: string, uri: string, headers: HeaderLis
 function headerLines(headers: HeaderList): string {
   let out = '';
   for (let i = 0; i < headers.length; i++) {
-    const [name, value] = headers[i]!;
+    const h = headers[i]!;
+    const name = h[0];
+    const value = h[1];
     if (name.length === 14 && name.toLowerCase() === 'content-length') continue;
     checkValue(name, value);
     out += `${name}: ${value}\r\n`;

@@ -2,7 +2,7 @@
 // other absoluteURI kept opaque; IPv6 references per RFC 5118. Parsing, canonical
 // formatting, the comparison rules of §19.1.4 and the address-of-record key of §10.3.
 
-import type { OpaqueUri, Params, SipUri, TelUri, Uri } from './message.js';
+import { NO_PARAMS, type OpaqueUri, type Params, type SipUri, type TelUri, type Uri } from './message.js';
 import {
   CLASS, HOST, PARAM, PASSWORD, PERCENT, URIC, URI_HEADER, USER,
   hexValue, isDigit, lowerSlice, nextPercent,
@@ -95,18 +95,24 @@ function parseSip(s: string, scheme: 'sip' | 'sips', i: number, end: number): Si
     if (port < 0) return null;
     i = j;
   }
-  const params: Params = [];
-  i = parseUriParams(s, i, end, params);
-  if (i < 0) return null;
-  const headers: Array<[string, string]> = [];
+  let params = NO_PARAMS;
+  if (i < end && s.charCodeAt(i) === SEMI) {
+    const list: Array<[string, string | null]> = [];
+    i = parseUriParams(s, i, end, list);
+    if (i < 0) return null;
+    params = list;
+  }
+  let headers: SipUri['headers'] = NO_URI_HEADERS;
   if (i < end && s.charCodeAt(i) === QUESTION) {
+    const list: Array<[string, string]> = [];
+    headers = list;
     i++;
     for (;;) {
       const nameEnd = scanClass(s, i, end, URI_HEADER);
       if (nameEnd <= i || nameEnd >= end || s.charCodeAt(nameEnd) !== EQUAL) return null;
       const valueEnd = scanClass(s, nameEnd + 1, end, URI_HEADER);
       if (valueEnd < 0) return null;
-      headers.push([s.slice(i, nameEnd), s.slice(nameEnd + 1, valueEnd)]);
+      list.push([s.slice(i, nameEnd), s.slice(nameEnd + 1, valueEnd)]);
       i = valueEnd;
       if (i < end && s.charCodeAt(i) === AMP) {
         i++;
@@ -119,8 +125,11 @@ function parseSip(s: string, scheme: 'sip' | 'sips', i: number, end: number): Si
   return { scheme, user, password, host, hostType, port, params, headers };
 }
 
+/** Most URIs have no `?headers`: they share one empty list. */
+const NO_URI_HEADERS: SipUri['headers'] = Object.freeze([]);
+
 /** `*( ";" pname [ "=" pvalue ] )`; returns the index after them or -1. */
-function parseUriParams(s: string, i: number, end: number, out: Params): number {
+function parseUriParams(s: string, i: number, end: number, out: Array<[string, string | null]>): number {
   while (i < end && s.charCodeAt(i) === SEMI) {
     const nameEnd = scanClass(s, i + 1, end, PARAM);
     if (nameEnd <= i + 1) return -1;
@@ -147,10 +156,10 @@ function parseTel(s: string, i: number, end: number): TelUri | null {
     else break;
   }
   if (j === i) return null;
-  const params: Params = [];
+  const params: Array<[string, string | null]> = [];
   const k = parseUriParams(s, j, end, params);
   if (k !== end) return null;
-  return { scheme: 'tel', number: s.slice(i, j), params };
+  return { scheme: 'tel', number: s.slice(i, j), params: params.length === 0 ? NO_PARAMS : params };
 }
 
 function parseOpaque(s: string, scheme: string, i: number, end: number): OpaqueUri | null {
@@ -376,12 +385,17 @@ export function formatUri(uri: Uri): string {
 export function aorOf(uri: Uri): string {
   if (uri.scheme === 'sip' || uri.scheme === 'sips') {
     const u = uri as SipUri;
-    const host = formatHost(u.host, u.hostType);
-    return u.user === null ? `sip:${host}` : `sip:${escapeUser(u.user)}@${host}`;
+    return sipAor(u.user, u.host, u.hostType);
   }
   if (uri.scheme === 'tel') return `tel:${telDigits((uri as TelUri).number)}`;
   const o = uri as OpaqueUri;
   return `${o.scheme}:${o.rest}`;
+}
+
+/** aorOf for a SIP or SIPS URI given by its parts (e.g. with the host resolved to a domain). */
+export function sipAor(user: string | null, host: string, hostType: HostType): string {
+  const h = formatHost(host, hostType);
+  return user === null ? `sip:${h}` : `sip:${escapeUser(user)}@${h}`;
 }
 
 function telDigits(number: string): string {
@@ -442,9 +456,9 @@ export function uriEquals(a: Uri, b: Uri): boolean {
   return (a as OpaqueUri).rest === (b as OpaqueUri).rest;
 }
 
-function headersEqual(x: ReadonlyArray<[string, string]>, y: ReadonlyArray<[string, string]>): boolean {
+function headersEqual(x: SipUri['headers'], y: SipUri['headers']): boolean {
   if (x.length !== y.length) return false;
-  const key = ([n, v]: [string, string]): string =>
+  const key = ([n, v]: readonly [string, string]): string =>
     `${decodeEscapes(n, 0, n.length).toLowerCase()}=${decodeEscapes(v, 0, v.length)}`;
   const xs = x.map(key).sort();
   const ys = y.map(key).sort();

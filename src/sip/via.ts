@@ -1,7 +1,7 @@
 // Via (RFC 3261 §20.42, §25.1): sent-protocol, sent-by and parameters, comma lists, and the
 // received/rport stamping of RFC 3261 §18.2.1 and RFC 3581 §4.
 
-import { getParam, type Params, type Via } from './message.js';
+import { getParam, type Via } from './message.js';
 import { formatParams, parseHeaderParams } from './header-params.js';
 import {
   COLON, LBRACKET, SLASH, isDigit,
@@ -36,8 +36,8 @@ export function parseVia(s: string, start = 0, end = s.length, lenient = false, 
   }
   const transportEnd = scanToken(s, i, end);
   if (transportEnd === i) return null;
-  transport = s.slice(i, transportEnd);
-  if (transport !== 'UDP' && transport !== 'TCP' && transport !== 'TLS') transport = transport.toUpperCase();
+  transport = transportEnd - i === 3 ? commonTransport(s, i) : '';
+  if (transport === '') transport = s.slice(i, transportEnd).toUpperCase();
   i = skipWs(s, transportEnd, end);
   if (i === transportEnd || i >= end) return null; // LWS before sent-by is mandatory
   i = scanHost(s, i, end);
@@ -58,10 +58,18 @@ export function parseVia(s: string, start = 0, end = s.length, lenient = false, 
     port = v;
     i = k;
   }
-  const params: Params = [];
-  if (!parseHeaderParams(s, i, end, params, lenient)) return null;
+  const params = parseHeaderParams(s, i, end, lenient);
+  if (params === null) return null;
   const raw = whole !== undefined && rawStart === start && end === givenEnd ? whole : s.slice(rawStart, end);
   return { protocol, transport, host, hostType, port, params, raw };
+}
+
+/** UDP, TCP or TLS as written at `i` (the shared constant, no slice), else ''. */
+function commonTransport(s: string, i: number): string {
+  if (s.startsWith('UDP', i)) return 'UDP';
+  if (s.startsWith('TCP', i)) return 'TCP';
+  if (s.startsWith('TLS', i)) return 'TLS';
+  return '';
 }
 
 /**
@@ -112,11 +120,17 @@ export function withReceived(via: Via, address: string, port: number, setRport: 
   if (received.length > 1 && received.charCodeAt(0) === LBRACKET) received = received.slice(1, -1);
   // Common case (hot path): neither parameter there yet — append to the text as written.
   if (getParam(via.params, 'received') === undefined && getParam(via.params, 'rport') === undefined) {
-    const added: Params = setRport ? [['received', received], ['rport', String(port)]] : [['received', received]];
-    const raw = setRport ? `${via.raw};received=${received};rport=${port}` : `${via.raw};received=${received}`;
-    return { protocol: via.protocol, transport: via.transport, host: via.host, hostType: via.hostType, port: via.port, params: via.params.concat(added), raw };
+    const params: Array<readonly [string, string | null]> = via.params.slice();
+    params.push(['received', received]);
+    let raw = via.raw + ';received=' + received;
+    if (setRport) {
+      const rport = String(port);
+      params.push(['rport', rport]);
+      raw += ';rport=' + rport;
+    }
+    return { protocol: via.protocol, transport: via.transport, host: via.host, hostType: via.hostType, port: via.port, params, raw };
   }
-  const params: Params = via.params.map(([n, v]) => [n, v]);
+  const params: Array<[string, string | null]> = via.params.map(([n, v]) => [n, v]);
   let hasReceived = false;
   let hasRport = false;
   for (const p of params) {

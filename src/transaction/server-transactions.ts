@@ -89,12 +89,14 @@ class CompletedInvite {
 }
 
 export class TransactionLayer {
-  /** Transactions whose request is being processed. */
-  private readonly pending = new Map<string, Pending>();
-  /** Completed non-INVITE transactions over UDP, for Timer J. */
+  /**
+   * Every transaction by key, whatever its state: one lookup per request. A Pending is
+   * being processed; a number is a completed non-INVITE over UDP whose response
+   * CompletedResponses keeps for Timer J; a CompletedInvite awaits its ACK (Timer H). A
+   * key is in one state at a time: completing a transaction replaces its entry.
+   */
+  private readonly byKey = new Map<string, Pending | CompletedInvite | number>();
   private readonly completed: CompletedResponses;
-  /** Completed INVITE transactions waiting for their ACK (Timer H). */
-  private readonly invites = new Map<string, CompletedInvite>();
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
   readonly send: ResponseSender;
@@ -103,79 +105,70 @@ export class TransactionLayer {
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.send = opts.send;
-    this.completed = new CompletedResponses(TIMER_J, opts.maxCompleted ?? 2_000_000);
+    this.completed = new CompletedResponses(TIMER_J, opts.maxCompleted ?? 2_000_000, this.byKey);
     this.now = opts.now ?? Date.now;
     this.sweeper = setInterval(() => this.completed.sweep(this.now()), 1000);
     this.sweeper.unref();
   }
 
   get size(): number {
-    return this.pending.size + this.completed.size + this.invites.size;
+    return this.byKey.size;
   }
 
   receive(req: InboundRequest): void {
     const method = req.msg.method;
     const key = transactionKey(req, method === 'ACK' ? 'INVITE' : method);
+    const known = this.byKey.get(key);
     if (method === 'ACK') {
-      const invite = this.invites.get(key);
-      if (invite !== undefined) {
+      if (known instanceof CompletedInvite) {
         // ACK for our non-2xx final response: stop retransmitting, absorb (Timer I).
-        if (!invite.confirmed) {
-          invite.confirmed = true;
-          this.stopRetransmit(invite);
-          this.scheduleRemoval(invite, req.flow.transport === 'UDP' ? T4 : 0);
+        if (!known.confirmed) {
+          known.confirmed = true;
+          this.stopRetransmit(known);
+          this.scheduleRemoval(known, req.flow.transport === 'UDP' ? T4 : 0);
         }
-      } else if (!this.pending.has(key)) {
+      } else if (!(known instanceof Pending)) {
         this.opts.onStrayAck?.(req);
       }
       return;
     }
+    if (known === undefined) {
+      const created = new Pending(key, req, this);
+      this.byKey.set(key, created);
+      this.opts.onRequest(created);
+      return;
+    }
     // A retransmission is answered where it came from: after a NAT rebinding, or when a
     // request first sent over UDP is retried over TCP, that is not where the original was.
-    const pending = this.pending.get(key);
-    if (pending !== undefined) {
-      this.retransmissions++;
-      if (pending.provisional !== null) this.send(req.flow, responseTarget(req.via[0]!, req.flow), pending.provisional);
-      return;
-    }
-    const stored = this.completed.get(key);
-    if (stored !== null) {
-      this.retransmissions++;
-      this.send(req.flow, responseTarget(req.via[0]!, req.flow), stored);
-      return;
-    }
-    const invite = this.invites.get(key);
-    if (invite !== undefined) {
-      this.retransmissions++;
-      if (!invite.confirmed) this.send(req.flow, responseTarget(req.via[0]!, req.flow), invite.response);
-      return;
-    }
-    const created = new Pending(key, req, this);
-    this.pending.set(key, created);
-    this.opts.onRequest(created);
+    this.retransmissions++;
+    let response: Buffer | null;
+    if (typeof known === 'number') response = this.completed.at(known);
+    else if (known instanceof Pending) response = known.provisional;
+    else response = known.confirmed ? null : known.response;
+    if (response !== null) this.send(req.flow, responseTarget(req.via[0]!, req.flow), response);
   }
 
   /** Whether the INVITE a CANCEL refers to (same key, §9.2) is still known. */
   hasInviteFor(cancel: InboundRequest): boolean {
-    const key = transactionKey(cancel, 'INVITE');
-    return this.pending.has(key) || this.invites.has(key);
+    const known = this.byKey.get(transactionKey(cancel, 'INVITE'));
+    return known instanceof Pending || known instanceof CompletedInvite;
   }
 
   /** Called by a pending transaction when it sends its final response. */
   onFinal(p: Pending, response: Buffer): void {
-    this.pending.delete(p.key);
     const req = p.req;
     const reliable = req.flow.transport !== 'UDP';
     if (req.msg.method === 'INVITE') {
       const c = new CompletedInvite(p.key, response, req.flow, responseTarget(req.via[0]!, req.flow));
-      this.invites.set(p.key, c);
+      this.byKey.set(p.key, c);
       // Wait for the ACK (Timer H); on UDP retransmit the response meanwhile (Timer G).
       if (!reliable) this.armRetransmit(c);
       this.scheduleRemoval(c, TIMER_H);
       return;
     }
     // Timer J is zero on reliable transports.
-    if (!reliable) this.completed.put(p.key, response, this.now());
+    if (reliable) this.byKey.delete(p.key);
+    else this.completed.put(p.key, response, this.now());
   }
 
   private armRetransmit(c: CompletedInvite): void {
@@ -196,17 +189,16 @@ export class TransactionLayer {
   private scheduleRemoval(c: CompletedInvite, ms: number): void {
     const t = setTimeout(() => {
       this.stopRetransmit(c);
-      if (this.invites.get(c.key) === c) this.invites.delete(c.key);
+      if (this.byKey.get(c.key) === c) this.byKey.delete(c.key);
     }, ms);
     t.unref();
   }
 
   close(): void {
     clearInterval(this.sweeper);
-    for (const c of this.invites.values()) this.stopRetransmit(c);
-    this.pending.clear();
-    this.invites.clear();
+    for (const t of this.byKey.values()) if (t instanceof CompletedInvite) this.stopRetransmit(t);
     this.completed.clear();
+    this.byKey.clear();
   }
 }
 

@@ -125,13 +125,7 @@ export class TransportLayer {
       this.opts.onResponse(msg, flow);
       return;
     }
-    const via = msg.via.slice();
-    const top = via[0]!;
-    const rportAsked = getParam(top.params, 'rport') !== undefined;
-    const needReceived = this.opts.forceRport || rportAsked || !sameHost(top.host, flow.remoteAddress);
-    if (needReceived) via[0] = withReceived(top, flow.remoteAddress, flow.remotePort, this.opts.forceRport || rportAsked);
-    const base = echoOf(msg);
-    this.opts.onRequest({ msg, flow, via, echo: { ...base, via }, receivedAt: this.now() });
+    this.opts.onRequest(inboundRequest(msg, flow, this.opts.forceRport, this.now()));
   }
 
   private rejectUnparseable(err: SipParseError, flow: Flow): void {
@@ -166,6 +160,23 @@ export class TransportLayer {
     await Promise.all(this.listeners.map((l) => l.close()));
     this.listeners.length = 0;
   }
+}
+
+/**
+ * A parsed request as the layers above get it: the top Via stamped with received/rport
+ * (RFC 3261 §18.2.1, RFC 3581 §4) when the source address differs from sent-by, when the
+ * client asked for rport, or always with `forceRport`.
+ */
+export function inboundRequest(msg: SipRequest, flow: Flow, forceRport: boolean, receivedAt: number): InboundRequest {
+  let via = msg.via;
+  const top = via[0]!;
+  const rportAsked = getParam(top.params, 'rport') !== undefined;
+  if (forceRport || rportAsked || !sameHost(top.host, flow.remoteAddress)) {
+    const stamped = via.slice();
+    stamped[0] = withReceived(top, flow.remoteAddress, flow.remotePort, forceRport || rportAsked);
+    via = stamped;
+  }
+  return { msg, flow, via, echo: echoOf(msg, via), receivedAt };
 }
 
 function sameHost(viaHost: string, address: string): boolean {
