@@ -12,8 +12,13 @@ export class AccountDirectory {
 
   constructor(
     private readonly store: AccountStore,
-    /** Most accounts kept; past it the cache starts over (it refills from the store). */
-    private readonly maxCached = 1_000_000,
+    /**
+     * Most accounts kept; past it the cache starts over (it refills from the store). The
+     * cache earns its keep under registration storms, when the same accounts come back
+     * within seconds; in steady state (a phone every 30 minutes or so) a database read per
+     * REGISTER costs nothing that matters, so it need not hold every account.
+     */
+    private readonly maxCached = 20_000,
   ) {
     this.version = store.version();
   }

@@ -16,12 +16,12 @@ const NID_BYTES = 4;
 const MAC_CHARS = 16;
 const NONCE_CHARS = 8 + 8 + MAC_CHARS;
 /**
- * log2 of how many recently issued nonces keep their MAC (128K, ~10 s of challenges at
- * 12,000/s; 3 MB): the authenticated REGISTER comes a round trip after its challenge, and
+ * log2 of how many recently issued nonces keep their MAC (32K, ~2.7 s of challenges at
+ * 12,000/s; under 1 MB): the authenticated REGISTER comes a round trip after its challenge, and
  * its nonce is then recognised by comparison instead of hashing again. A MAC is a function
  * of (ts, nid) alone, so comparing with the one issued is the same test as recomputing it.
  */
-const RECENT_BITS = 17;
+const RECENT_BITS = 15;
 
 export type NonceCheck =
   /** Issued by us, within its lifetime, nc higher than any seen: accept. */

@@ -8,6 +8,7 @@ import { accountsCommand } from './accounts-command.js';
 import { configReference } from './config-reference.js';
 import { registrationsCommand } from './registrations-command.js';
 import { serveCommand } from './serve-command.js';
+import { statusCommand } from './status-command.js';
 import { UsageError } from './usage-error.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -77,6 +78,14 @@ registrations
   .option('--data-dir <dir>', 'data directory')
   .option('--config <file>', 'configuration file (for store.dataDir)')
   .action(registrationsCommand.remove);
+
+program
+  .command('status')
+  .description('what the running server reports: bindings, sockets, counters, memory')
+  .option('--json', 'JSON output')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(statusCommand);
 
 program
   .command('config')

@@ -1,5 +1,9 @@
-// The live binding table (Kamailio's usrloc): bindings by AOR and by id, and their next
-// deadline (turning Expiring, then expiring) on one wheel.
+// The live binding table (Kamailio's usrloc): bindings by AOR, and their next deadline
+// (turning Expiring, then expiring) on one wheel.
+//
+// Memory per binding is what limits how many a server holds: most AORs have exactly one
+// binding (registrar.maxBindings defaults to 1), so the map holds that binding itself and
+// only switches to an array for the AORs that have several.
 
 import { Binding } from './binding.js';
 import { DeadlineWheel } from './deadline-wheel.js';
@@ -14,9 +18,9 @@ export interface Transitions {
 const NO_BINDINGS: readonly Binding[] = Object.freeze([]);
 
 export class BindingTable {
-  private readonly byAor = new Map<string, Binding[]>();
-  private readonly byId = new Map<number, Binding>();
+  private readonly byAor = new Map<string, Binding | Binding[]>();
   private readonly wheel: DeadlineWheel<Binding>;
+  private count = 0;
 
   constructor(
     nowMs: number,
@@ -27,7 +31,7 @@ export class BindingTable {
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.count;
   }
 
   get aorCount(): number {
@@ -35,38 +39,45 @@ export class BindingTable {
   }
 
   of(aor: string): readonly Binding[] {
-    return this.byAor.get(aor) ?? NO_BINDINGS;
+    const v = this.byAor.get(aor);
+    if (v === undefined) return NO_BINDINGS;
+    return v instanceof Binding ? [v] : v;
   }
 
-  get(id: number): Binding | undefined {
-    return this.byId.get(id);
-  }
-
-  all(): IterableIterator<Binding> {
-    return this.byId.values();
+  *all(): IterableIterator<Binding> {
+    for (const v of this.byAor.values()) {
+      if (v instanceof Binding) yield v;
+      else yield* v;
+    }
   }
 
   /** Adds a new binding, or re-files one whose expiry changed (a refresh). */
   put(b: Binding): void {
-    if (!this.byId.has(b.id)) {
-      this.byId.set(b.id, b);
-      const list = this.byAor.get(b.aor);
-      if (list === undefined) this.byAor.set(b.aor, [b]);
-      else list.push(b);
+    if (!b.inTable) {
+      b.inTable = true;
+      this.count++;
+      const v = this.byAor.get(b.aor);
+      if (v === undefined) this.byAor.set(b.aor, b);
+      else if (v instanceof Binding) this.byAor.set(b.aor, [v, b]);
+      else v.push(b);
     }
     b.expiringNoted = false;
     this.fileDeadline(b);
   }
 
   remove(b: Binding): boolean {
-    if (this.byId.get(b.id) !== b) return false;
-    this.byId.delete(b.id);
+    if (!b.inTable) return false;
+    b.inTable = false;
+    this.count--;
     this.wheel.cancel(b);
-    const list = this.byAor.get(b.aor);
-    if (list !== undefined) {
-      const i = list.indexOf(b);
-      if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.byAor.delete(b.aor);
+    const v = this.byAor.get(b.aor);
+    if (v === b) {
+      this.byAor.delete(b.aor);
+    } else if (Array.isArray(v)) {
+      const i = v.indexOf(b);
+      if (i >= 0) v.splice(i, 1);
+      if (v.length === 1) this.byAor.set(b.aor, v[0]!);
+      else if (v.length === 0) this.byAor.delete(b.aor);
     }
     return true;
   }

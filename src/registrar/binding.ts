@@ -9,6 +9,8 @@ export type BindingStatus = 'Registered' | 'Expiring' | 'Unregistered';
 
 export class Binding implements WheelItem {
   wheelSlot = -1;
+  /** Whether the binding table holds it. */
+  inTable = false;
   /** Whether the `expiring` transition was already recorded for the current interval. */
   expiringNoted = false;
 

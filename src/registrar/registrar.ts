@@ -12,8 +12,9 @@ import type { AccountRecord, BindingJournal, EventType, RegistrationEvent, Store
 import type { ServerTransaction } from '../transaction/server-transactions.js';
 import type { InboundRequest } from '../transport/transport-layer.js';
 import type { Flow } from '../transport/transport.js';
-import { ownString, ownStringOrNull } from '../sip/own-string.js';
+import { ownString } from '../sip/own-string.js';
 import { Binding } from './binding.js';
+import { UserAgentPool } from './user-agent-pool.js';
 import type { BindingTable } from './binding-table.js';
 import { aorIn, type DomainResolver } from './domain-resolver.js';
 import { decideRegister, type RegisterPolicy } from './register-decision.js';
@@ -72,6 +73,7 @@ const NO_HEADERS: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
 const NO_PATH: readonly string[] = Object.freeze([]);
 
 export class Registrar {
+  private readonly userAgents = new UserAgentPool();
   private nextId: number;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -158,7 +160,7 @@ export class Registrar {
     const path = req.path.length === 0 ? NO_PATH : req.path.map((p) => ownString(p.raw));
     const changed: Binding[] = [];
     let newest: Binding | null = null;
-    if (decision.removals.length > 0 || decision.kicks.length > 0) userAgent = ownStringOrNull(req.userAgent);
+    if (decision.removals.length > 0 || decision.kicks.length > 0) userAgent = this.userAgents.intern(req.userAgent);
     for (const b of decision.removals) {
       table.remove(b);
       ops.push({ op: 'delete-binding', id: b.id });
@@ -172,7 +174,7 @@ export class Registrar {
       const expiresAt = now + u.expires * 1000;
       let b = u.existing;
       if (b === null) {
-        if (userAgent === null) userAgent = ownStringOrNull(req.userAgent);
+        if (userAgent === null) userAgent = this.userAgents.intern(req.userAgent);
         b = new Binding(
           this.nextId++,
           aor,
@@ -211,7 +213,7 @@ export class Registrar {
         b.transport = source.transport;
         b.localAddress = source.localAddress;
         b.localPort = source.localPort;
-        if (b.userAgent !== req.userAgent) b.userAgent = ownStringOrNull(req.userAgent);
+        if (b.userAgent !== req.userAgent) b.userAgent = this.userAgents.intern(req.userAgent);
         b.path = path;
         if (settings.recordRefreshes) events.push(this.event(now, 'refreshed', b, source, b.userAgent, null));
       }

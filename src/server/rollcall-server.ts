@@ -166,7 +166,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     control = await startControlServer(config.store.dataDir, (req: ControlRequest) => {
       switch (req.cmd) {
         case 'status':
-          return Promise.resolve({ bindings: table.size, aors: table.aorCount, listen: transport.listeners.map((l) => `${l.transport.toLowerCase()}:${l.localAddress}:${l.localPort}`) });
+          return Promise.resolve({
+            bindings: table.size,
+            aors: table.aorCount,
+            listen: transport.listeners.map((l) => `${l.transport.toLowerCase()}:${l.localAddress}:${l.localPort}`),
+            uptimeSeconds: Math.round(process.uptime()),
+            memory: process.memoryUsage(),
+            registrar: registrar.counters,
+            transport: transport.counters,
+          });
         case 'registrations.list': {
           const t = Date.now();
           const rows: BindingView[] = [];

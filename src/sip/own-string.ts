@@ -10,7 +10,3 @@
 export function ownString(s: string): string {
   return (' ' + s).slice(1);
 }
-
-export function ownStringOrNull(s: string | null): string | null {
-  return s === null ? null : ownString(s);
-}

@@ -13,11 +13,11 @@
 
 const SLAB_BYTES = 64 * 1024;
 /**
- * Expired slabs kept for reuse (up to 16 MB): under steady load as many slabs expire each
+ * Expired slabs kept for reuse (up to 2 MB): under steady load as many slabs expire each
  * second as are filled, and reusing them spares fresh memory (page faults) and the garbage
  * collector's work for the old ones, which would only go at the next full collection.
  */
-const MAX_SPARE_SLABS = 256;
+const MAX_SPARE_SLABS = 32;
 /**
  * A position is (slab sequence mod 2^14) × 2^16 + offset: below 2^30, so V8 keeps it as a
  * small integer rather than a heap number per entry. An offset fits 16 bits: a response too

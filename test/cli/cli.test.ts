@@ -104,6 +104,13 @@ describe('rollcall registrations', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^AOR\s+CONTACT\s+SOURCE\s+TRANSPORT\s+REMAINING\s+USER AGENT\s+REGISTERED AT\s+STATUS$/);
     expect(table.stdout).toMatch(/sip:a1@cli\.test\s+sip:a1@127\.0\.0\.1:6000\s+127\.0\.0\.1:\d+\s+UDP\s+\d+s\s+rollcall-test-client\s+\S+\s+Registered/);
 
+    const status = JSON.parse(rollcall(['status', '--json', '--data-dir', dir]).stdout) as { bindings: number; aors: number; listen: string[]; memory: { rss: number } };
+    expect(status.bindings).toBe(2);
+    expect(status.aors).toBe(2);
+    expect(status.listen).toEqual([`udp:127.0.0.1:${server.port('UDP')}`]);
+    expect(status.memory.rss).toBeGreaterThan(0);
+    expect(rollcall(['status', '--data-dir', dir]).stdout).toMatch(/^bindings\s+2 \(2 AORs\)$/m);
+
     const removed = rollcall(['registrations', 'remove', 'sip:a1@CLI.test', '--data-dir', dir]);
     expect(removed.status, removed.stderr).toBe(0);
     expect(removed.stdout).toBe('removed 1 binding of sip:a1@cli.test\n');
@@ -116,6 +123,9 @@ describe('rollcall registrations', () => {
     const offline = rollcall(['registrations', 'remove', 'sip:a2@cli.test', '--contact', 'sip:a2@127.0.0.1:6000', '--data-dir', dir]);
     expect(offline.status, offline.stderr).toBe(0);
     expect(rollcall(['registrations', 'list', '--data-dir', dir]).stdout).toBe('no registrations (server not running; read from the database)\n');
+    const noServer = rollcall(['status', '--data-dir', dir]);
+    expect(noServer.status).toBe(2);
+    expect(noServer.stderr).toContain('no server is running on');
 
     const db = new Database(join(dir, 'rollcall.db'), { readonly: true });
     const forced = db.prepare("SELECT aor, reason FROM events WHERE type = 'force-removed' ORDER BY id").all() as Array<{ aor: string; reason: string }>;
