@@ -9,7 +9,8 @@
 //   npm run bench                       full run (about 10 minutes)
 //   npm run bench -- --quick            a short smoke run
 //   npm run bench -- --rates 8000,12000 --procs 2 --duration 10 --no-memory
-//   npm run bench -- --memory-only
+//   npm run bench -- --memory-only [--settle 150] [--trace-memory]
+//   npm run bench -- --node-flags '--trace-gc'   flags for the server's node
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +35,9 @@ const duration = Number(arg('duration', quick ? '4' : '10'));
 const accountsN = Number(arg('accounts', '10000'));
 const memoryN = process.argv.includes('--no-memory') ? 0 : Number(arg('memory', quick ? '20000' : '100000'));
 const extraServe = (arg('serve-args', '') || '').split(' ').filter(Boolean);
+const settle = Number(arg('settle', quick ? '40' : '150'));
+const traceMemory = process.argv.includes('--trace-memory');
+const nodeFlags = (arg('node-flags', '') || '').split(' ').filter(Boolean);
 
 if (spawnSync('sh', ['-c', 'command -v sipp']).status !== 0) {
   console.error('bench: sipp is not installed (apt-get install sip-tester)');
@@ -69,7 +73,7 @@ function injection(dir, n, parts) {
 }
 
 function startServer(dir) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', join(dir, 'data'), '--listen', 'udp:127.0.0.1:0', '--domain', DOMAIN, '--log-level', 'info', ...extraServe], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeFlags, CLI, 'serve', '--data-dir', join(dir, 'data'), '--listen', 'udp:127.0.0.1:0', '--domain', DOMAIN, '--log-level', 'info', ...extraServe], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((res, rej) => {
     let buf = '';
     let port = 0;
@@ -86,11 +90,11 @@ function startServer(dir) {
           if (rec.msg === 'listening') port = rec.port;
           if (rec.msg === 'Rollcall is ready') {
             clearTimeout(t);
-            res({ child, port });
+            res({ child, port, dataDir: join(dir, 'data') });
           }
           if (rec.level >= 50) console.error('server:', line);
         } catch {
-          /* not JSON */
+          if (nodeFlags.length > 0) console.error(line); // e.g. --trace-gc output
         }
       }
     });
@@ -98,10 +102,30 @@ function startServer(dir) {
   });
 }
 
+function journalStats(server) {
+  return JSON.parse(run(['status', '--json', '--data-dir', server.dataDir])).journal;
+}
 function cpuTicks(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
+}
+/** CPU ticks per thread name (main thread, store worker, V8 and libuv helpers). */
+function threadTicks(pid) {
+  const out = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = f.slice(f.indexOf('(') + 1, f.lastIndexOf(')'));
+      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      const key = tid === String(pid) ? 'main' : name;
+      out[`${key} user`] = (out[`${key} user`] ?? 0) + Number(fields[11]);
+      out[`${key} sys`] = (out[`${key} sys`] ?? 0) + Number(fields[12]);
+    } catch {
+      /* thread gone */
+    }
+  }
+  return out;
 }
 function rssKb(pid) {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -157,13 +181,16 @@ function pct(sorted, p) {
 async function step(server, infs, rate, calls = rate * duration) {
   const procs = infs.length;
   const works = infs.map(() => mkdtempSync(join(tmpdir(), 'rollcall-sipp-')));
+  const journal0 = journalStats(server);
   const cpu0 = cpuTicks(server.child.pid);
+  const threads0 = threadTicks(server.child.pid);
   const drops0 = udpRcvbufErrors();
   const t0 = Date.now();
   const results = await Promise.all(infs.map((inf, i) => sipp(server.port, inf, rate / procs, Math.round(calls / procs), works[i])));
   // SIPp's own clock: from its first call to its last answer (start-up excluded).
   const wall = Math.max(...results.map((r) => r.elapsed)) || (Date.now() - t0) / 1000;
   const cpu = (cpuTicks(server.child.pid) - cpu0) * TICK_US;
+  const threads1 = threadTicks(server.child.pid);
   const ok = results.reduce((a, r) => a + r.ok, 0);
   const failed = results.reduce((a, r) => a + r.failed, 0);
   const rtts = results.flatMap((r) => r.rtts).sort((a, b) => a - b);
@@ -175,6 +202,9 @@ async function step(server, infs, rate, calls = rate * duration) {
     p50: pct(rtts, 50), p95: pct(rtts, 95), p99: pct(rtts, 99),
     cpuUsPerReg: +(cpu / Math.max(1, ok)).toFixed(1), rssMb: Math.round(rssKb(server.child.pid) / 1024),
     udpDrops: udpRcvbufErrors() - drops0,
+    commitsPerSecond: Math.round((journalStats(server).batches - journal0.batches) / wall),
+    // Server CPU per registration by thread: where the time goes.
+    cpuUsByThread: Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, +(((v - (threads0[k] ?? 0)) * TICK_US) / Math.max(1, ok)).toFixed(1)]).filter(([, v]) => v > 0)),
   };
 }
 
@@ -206,6 +236,11 @@ async function throughput() {
 async function memory() {
   const dir = prepare(memoryN);
   const server = await startServer(dir);
+  const status = () => {
+    const m = JSON.parse(run(['status', '--json', '--data-dir', join(dir, 'data')])).memory;
+    const mb = (n) => Math.round(n / 1048576);
+    return `heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB`;
+  };
   try {
     const [inf] = injection(dir, memoryN, 1);
     // A small warm-up so code and pools are in place before the baseline.
@@ -214,11 +249,39 @@ async function memory() {
     await step(server, [warmInf], 1000);
     await new Promise((r) => setTimeout(r, 1000));
     const before = rssKb(server.child.pid);
+    console.log(`memory: before ${Math.round(before / 1024)} MB RSS (${status()})`);
     const r = await step(server, [inf], 4000, memoryN);
-    await new Promise((r2) => setTimeout(r2, 35000)); // past Timer J: transactions gone
-    const after = rssKb(server.child.pid);
-    const perBinding = ((after - before) * 1024) / memoryN;
-    return { bindings: memoryN, registered: r.ok, failed: r.failed, rssBeforeMb: Math.round(before / 1024), rssAfterMb: Math.round(after / 1024), bytesPerBinding: Math.round(perBinding) };
+    const loaded = rssKb(server.child.pid);
+    console.log(`memory: ${r.ok} registered, ${Math.round(loaded / 1024)} MB RSS right after (${status()})`);
+    // Timer J (32 s) first: then no transaction is left, only bindings. V8 gives back the
+    // memory of the storm's dead transactions at its next full collection, which its memory
+    // reducer starts once the process is idle (about a minute here); wait for it, bounded.
+    let afterTimerJ = 0;
+    let after = 0;
+    for (let t = 10; t <= settle; t += 10) {
+      await new Promise((r2) => setTimeout(r2, 10000));
+      after = rssKb(server.child.pid);
+      if (t === 40) afterTimerJ = after;
+      console.log(`memory: +${t}s ${Math.round(after / 1024)} MB RSS`);
+    }
+    console.log(`memory: after ${Math.round(after / 1024)} MB RSS (${status()})`);
+    if (traceMemory) {
+      const rows = [];
+      let cur = null;
+      for (const l of readFileSync(`/proc/${server.child.pid}/smaps`, 'utf8').split('\n')) {
+        if (/^[0-9a-f]+-[0-9a-f]+ /.test(l)) rows.push((cur = { name: l.split(/\s+/).slice(5).join(' ') || '[anon]', range: l.split(' ')[0], rss: 0 }));
+        else if (l.startsWith('Rss:') && cur) cur.rss = Number(l.split(/\s+/)[1]);
+      }
+      rows.sort((x, y) => y.rss - x.rss);
+      for (const row of rows.slice(0, 15)) console.log(`  ${String(row.rss).padStart(8)} kB ${row.range} ${row.name}`);
+    }
+    const per = (kb) => Math.round((kb - before) * 1024 / memoryN);
+    return {
+      bindings: memoryN, registered: r.ok, failed: r.failed,
+      rssBeforeMb: Math.round(before / 1024), rssLoadedMb: Math.round(loaded / 1024),
+      rssAfterTimerJMb: Math.round(afterTimerJ / 1024), rssAfterMb: Math.round(after / 1024),
+      bytesPerBindingAfterTimerJ: afterTimerJ ? per(afterTimerJ) : null, bytesPerBinding: per(after), settleSeconds: settle,
+    };
   } finally {
     server.child.kill('SIGTERM');
     rmSync(dir, { recursive: true, force: true });

@@ -174,6 +174,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
             memory: process.memoryUsage(),
             registrar: registrar.counters,
             transport: transport.counters,
+            journal: store.journal.stats,
           });
         case 'registrations.list': {
           const t = Date.now();

@@ -3,35 +3,40 @@
 //
 // At 20,000 transactions a second and 32 s of Timer J this is ~650,000 responses at once.
 // Kept as objects (a Buffer, a record, a timer each) they cost about a kilobyte apiece and
-// keep the garbage collector busy; here the bytes are appended to slabs of off-heap memory,
-// each key maps to a number (where its bytes are), and since every entry lives exactly
-// Timer J, whole slabs expire in the order they were filled.
+// keep the garbage collector busy; here the bytes are appended to slabs, each key maps to a
+// number (where its bytes are), and since every entry lives exactly Timer J, whole slabs
+// expire in the order they were filled.
+//
+// Responses are written into one reusable Buffer; when a slab is sealed (full, or a second
+// old) its bytes become a one-byte string on V8's heap and the Buffer takes the next slab.
+// Why not keep the Buffers: they come from malloc, and after a registration storm the
+// freed slabs stay in the process for good, interleaved with live allocations that glibc
+// cannot hand back (a storm of 100,000 registrations left ~100 MB resident that way).
+// V8 returns the pages of dead strings to the system after its next full collection, and
+// slabs this large are each their own pages (large-object space), never copied by the
+// scavenger.
 //
 // The index may be shared with the transaction layer, whose other entries (transactions
 // still pending, INVITEs awaiting their ACK) are objects: one lookup then finds a request's
 // transaction in whatever state it is, and completing one replaces its entry in place.
 
-const SLAB_BYTES = 64 * 1024;
+/** Above V8's largest regular object (128 KB), so a full slab is a large object of its own. */
+const SLAB_BYTES = 256 * 1024;
 /**
- * Expired slabs kept for reuse (up to 2 MB): under steady load as many slabs expire each
- * second as are filled, and reusing them spares fresh memory (page faults) and the garbage
- * collector's work for the old ones, which would only go at the next full collection.
- */
-const MAX_SPARE_SLABS = 32;
-/**
- * A position is (slab sequence mod 2^14) × 2^16 + offset: below 2^30, so V8 keeps it as a
- * small integer rather than a heap number per entry. An offset fits 16 bits: a response too
- * big for a standard slab gets a slab of its own (offset 0), and at most 2^14 slabs (1 GB) are
+ * A position is (slab sequence mod 2^13) × 2^18 + offset: below 2^31, so V8 keeps it as a
+ * small integer rather than a heap number per entry. An offset fits 18 bits: a response too
+ * big for a standard slab gets a slab of its own (offset 0), and at most 2^13 slabs are
  * kept, past which the oldest goes early.
  */
-const OFFSET_BITS = 16;
-const SEQ_MASK = (1 << 14) - 1;
+const OFFSET_BITS = 18;
+const SEQ_MASK = (1 << 13) - 1;
 const MAX_SLABS = SEQ_MASK + 1;
 const LENGTH_PREFIX = 4;
 
 interface Slab {
   readonly seq: number;
-  readonly buf: Buffer;
+  /** The bytes once sealed (latin1: one character per byte); null while being written. */
+  text: string | null;
   used: number;
   /** Keys whose bytes are in this slab. */
   readonly keys: string[];
@@ -43,7 +48,8 @@ interface Slab {
 
 export class CompletedResponses {
   private readonly slabs: Slab[] = [];
-  private readonly spare: Buffer[] = [];
+  /** Where the open (last, unsealed) slab is written; reused for every slab. */
+  private readonly writeBuf = Buffer.allocUnsafeSlow(SLAB_BYTES);
   private nextSeq = 0;
   /** Entries in the slabs (a key stored again counts twice until its older entry expires). */
   private count = 0;
@@ -63,32 +69,26 @@ export class CompletedResponses {
 
   /** Bytes held in slabs (for metrics and tests). */
   get bytes(): number {
-    return this.slabs.length * SLAB_BYTES;
+    let n = 0;
+    for (const slab of this.slabs) n += slab.used;
+    return n;
   }
 
   put(key: string, response: Buffer, now: number): void {
     const need = response.length + LENGTH_PREFIX;
     let slab = this.slabs[this.slabs.length - 1];
-    if (slab === undefined || slab.used + need > slab.buf.length || now >= slab.sealsAt) {
-      slab = {
-        seq: this.nextSeq++,
-        // A fresh allocation, not a slice of Node's shared pool: it is freed with its slab.
-        buf: (need <= SLAB_BYTES ? this.spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, need)),
-        used: 0,
-        keys: [],
-        expiresAt: 0,
-        sealsAt: now + 1000,
-      };
+    if (slab !== undefined && slab.text === null && (slab.used + need > SLAB_BYTES || now >= slab.sealsAt)) this.seal(slab);
+    if (slab === undefined || slab.text !== null) {
+      if (need > SLAB_BYTES) {
+        this.putOversized(key, response, now);
+        return;
+      }
+      slab = { seq: this.nextSeq++, text: null, used: 0, keys: [], expiresAt: 0, sealsAt: now + 1000 };
       this.slabs.push(slab);
     }
-    slab.buf.writeUInt32LE(response.length, slab.used);
-    slab.buf.set(response, slab.used + LENGTH_PREFIX);
-    this.index.set(key, ((slab.seq & SEQ_MASK) << OFFSET_BITS) | slab.used);
-    this.count++;
-    slab.used += need;
-    slab.keys.push(key);
-    slab.expiresAt = now + this.lifetimeMs;
-    if ((this.count > this.maxEntries || this.slabs.length > MAX_SLABS) && this.slabs.length > 1) this.drop(this.slabs[0]!);
+    this.writeBuf.writeUInt32LE(response.length, slab.used);
+    this.writeBuf.set(response, slab.used + LENGTH_PREFIX);
+    this.added(slab, key, need, now);
   }
 
   /** The response stored for `key`, or null. */
@@ -98,8 +98,8 @@ export class CompletedResponses {
   }
 
   /**
-   * A copy of the response at a position found in the index: the slab is reused once it
-   * expires, while a send may still be holding what it was given.
+   * A copy of the response at a position found in the index (the open slab's buffer is
+   * reused, while a send may still be holding what it was given).
    */
   at(pos: number): Buffer | null {
     const first = this.slabs[0];
@@ -107,8 +107,13 @@ export class CompletedResponses {
     const slab = this.slabs[((pos >>> OFFSET_BITS) - first.seq) & SEQ_MASK];
     if (slab === undefined) return null;
     const offset = pos & ((1 << OFFSET_BITS) - 1);
-    const len = slab.buf.readUInt32LE(offset);
-    return Buffer.from(slab.buf.subarray(offset + LENGTH_PREFIX, offset + LENGTH_PREFIX + len));
+    const text = slab.text;
+    if (text === null) {
+      const len = this.writeBuf.readUInt32LE(offset);
+      return Buffer.from(this.writeBuf.subarray(offset + LENGTH_PREFIX, offset + LENGTH_PREFIX + len));
+    }
+    const len = text.charCodeAt(offset) | (text.charCodeAt(offset + 1) << 8) | (text.charCodeAt(offset + 2) << 16) | (text.charCodeAt(offset + 3) << 24);
+    return Buffer.from(text.slice(offset + LENGTH_PREFIX, offset + LENGTH_PREFIX + len), 'latin1');
   }
 
   has(key: string): boolean {
@@ -117,9 +122,9 @@ export class CompletedResponses {
 
   /** Forgets every entry whose time is up. */
   sweep(now: number): void {
-    while (this.slabs.length > 0 && this.slabs[0]!.expiresAt <= now && (this.slabs.length > 1 || now >= this.slabs[0]!.sealsAt)) {
-      this.drop(this.slabs[0]!);
-    }
+    const last = this.slabs[this.slabs.length - 1];
+    if (last !== undefined && last.text === null && now >= last.sealsAt) this.seal(last);
+    while (this.slabs.length > 0 && this.slabs[0]!.text !== null && this.slabs[0]!.expiresAt <= now) this.drop(this.slabs[0]!);
   }
 
   /** Forgets every entry (and, the index being ours or not, every key that held one). */
@@ -127,7 +132,28 @@ export class CompletedResponses {
     for (const slab of this.slabs) for (const key of slab.keys) if (typeof this.index.get(key) === 'number') this.index.delete(key);
     this.count = 0;
     this.slabs.length = 0;
-    this.spare.length = 0;
+  }
+
+  private putOversized(key: string, response: Buffer, now: number): void {
+    const buf = Buffer.allocUnsafe(response.length + LENGTH_PREFIX);
+    buf.writeUInt32LE(response.length, 0);
+    buf.set(response, LENGTH_PREFIX);
+    const slab: Slab = { seq: this.nextSeq++, text: buf.toString('latin1'), used: 0, keys: [], expiresAt: 0, sealsAt: now };
+    this.slabs.push(slab);
+    this.added(slab, key, buf.length, now);
+  }
+
+  private added(slab: Slab, key: string, need: number, now: number): void {
+    this.index.set(key, ((slab.seq & SEQ_MASK) << OFFSET_BITS) | slab.used);
+    this.count++;
+    slab.used += need;
+    slab.keys.push(key);
+    slab.expiresAt = now + this.lifetimeMs;
+    if ((this.count > this.maxEntries || this.slabs.length > MAX_SLABS) && this.slabs.length > 1) this.drop(this.slabs[0]!);
+  }
+
+  private seal(slab: Slab): void {
+    slab.text = this.writeBuf.toString('latin1', 0, slab.used);
   }
 
   private drop(slab: Slab): void {
@@ -139,6 +165,5 @@ export class CompletedResponses {
     }
     this.count -= slab.keys.length;
     this.slabs.shift();
-    if (slab.buf.length === SLAB_BYTES && this.spare.length < MAX_SPARE_SLABS) this.spare.push(slab.buf);
   }
 }

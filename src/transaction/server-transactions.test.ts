@@ -144,6 +144,29 @@ describe('CompletedResponses', () => {
     expect(c.size).toBe(0);
   });
 
+  it('keeps every byte value across sealing, in the open slab and in sealed ones', () => {
+    const c = new CompletedResponses(32_000, 1_000_000);
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    c.put('open', bytes, 0);
+    expect(c.get('open')!.equals(bytes)).toBe(true);
+    c.sweep(1000); // a second old: sealed
+    expect(c.get('open')!.equals(bytes)).toBe(true);
+    c.put('next', Buffer.from('SIP/2.0 200 OK\r\n\r\n'), 1000);
+    expect(c.get('next')!.toString()).toBe('SIP/2.0 200 OK\r\n\r\n');
+    expect(c.get('open')!.equals(bytes)).toBe(true);
+    const huge = Buffer.alloc(300_000, 0xe9);
+    c.put('huge', huge, 1000);
+    c.put('after', Buffer.from('after'), 1000);
+    expect(c.get('huge')!.equals(huge)).toBe(true);
+    expect(c.get('after')!.toString()).toBe('after');
+    expect(c.size).toBe(4);
+    c.sweep(32_500);
+    expect(c.get('open')).toBeNull();
+    expect(c.get('huge')).not.toBeNull();
+    c.sweep(33_000);
+    expect(c.size).toBe(0);
+  });
+
   it('drops the oldest entries past its cap', () => {
     const c = new CompletedResponses(60_000, 1000);
     const big = Buffer.alloc(10_000, 97);

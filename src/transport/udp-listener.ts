@@ -1,7 +1,8 @@
 // A UDP socket: one datagram is one message (RFC 3261 §18.1.1, §18.2.1).
 
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { Flow, InboundHandler, Listener } from './transport.js';
 
 export interface UdpListenerOptions {
@@ -29,6 +30,7 @@ export class UdpListener implements Listener {
       ipv6Only: isIPv6(opts.host),
       recvBufferSize: opts.receiveBuffer,
       sendBufferSize: opts.sendBuffer,
+      lookup: literalFirstLookup,
     });
     const listener = new UdpListener(socket);
     return new Promise((resolve, reject) => {
@@ -69,4 +71,16 @@ export class UdpListener implements Listener {
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
+}
+
+/**
+ * dgram resolves the destination of every send, and Node's default lookup answers even an
+ * IP literal on the next tick. Responses go to IP addresses (the source of the request,
+ * RFC 3581), so those are answered at once, which takes a deferred call off every send;
+ * names still go to the resolver.
+ */
+export function literalFirstLookup(host: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(host);
+  if (family !== 0) callback(null, host, family);
+  else dnsLookup(host, options, callback);
 }
