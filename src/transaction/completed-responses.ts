@@ -23,13 +23,13 @@
 /** Above V8's largest regular object (128 KB), so a full slab is a large object of its own. */
 const SLAB_BYTES = 256 * 1024;
 /**
- * A position is (slab sequence mod 2^13) × 2^18 + offset: below 2^31, so V8 keeps it as a
- * small integer rather than a heap number per entry. An offset fits 18 bits: a response too
- * big for a standard slab gets a slab of its own (offset 0), and at most 2^13 slabs are
- * kept, past which the oldest goes early.
+ * A position is (slab sequence mod 2^12) × 2^18 + offset: below 2^30, so V8 keeps it as a
+ * small integer (31 bits with pointer compression) rather than a heap number per entry. An
+ * offset fits 18 bits: a response too big for a standard slab gets a slab of its own
+ * (offset 0), and at most 2^12 slabs are kept, past which the oldest goes early.
  */
 const OFFSET_BITS = 18;
-const SEQ_MASK = (1 << 13) - 1;
+const SEQ_MASK = (1 << 12) - 1;
 const MAX_SLABS = SEQ_MASK + 1;
 const LENGTH_PREFIX = 4;
 

@@ -167,6 +167,16 @@ describe('CompletedResponses', () => {
     expect(c.size).toBe(0);
   });
 
+  it('finds entries across the wrap of slab sequence numbers', () => {
+    const c = new CompletedResponses(10_000_000, 1_000_000);
+    // A slab a second: 5,000 slabs, past the 4,096 that positions can tell apart.
+    for (let i = 0; i < 5000; i++) c.put(`k${i}`, Buffer.from(`r${i}`), i * 1000);
+    expect(c.get('k0')).toBeNull();
+    expect(c.get('k4999')!.toString()).toBe('r4999');
+    expect(c.get('k1000')!.toString()).toBe('r1000');
+    expect(c.size).toBe(4096);
+  });
+
   it('drops the oldest entries past its cap', () => {
     const c = new CompletedResponses(60_000, 1000);
     const big = Buffer.alloc(10_000, 97);
