@@ -53,6 +53,7 @@ export class CompletedResponses {
   private nextSeq = 0;
   /** Entries in the slabs (a key stored again counts twice until its older entry expires). */
   private count = 0;
+  private totalBytes = 0;
 
   constructor(
     /** How long an entry is kept (Timer J). */
@@ -61,6 +62,12 @@ export class CompletedResponses {
     private readonly maxEntries: number,
     /** Key → position; values that are not numbers belong to whoever shares the map. */
     private readonly index: Map<string, unknown> = new Map(),
+    /**
+     * Most bytes kept; past it the oldest slabs go early. The sealed slabs live on V8's heap,
+     * so this must stay well inside its limit: a storm must cost retransmissions answered
+     * anew, never an out-of-memory crash.
+     */
+    private readonly maxBytes: number = Number.MAX_SAFE_INTEGER,
   ) {}
 
   get size(): number {
@@ -69,9 +76,7 @@ export class CompletedResponses {
 
   /** Bytes held in slabs (for metrics and tests). */
   get bytes(): number {
-    let n = 0;
-    for (const slab of this.slabs) n += slab.used;
-    return n;
+    return this.totalBytes;
   }
 
   put(key: string, response: Buffer, now: number): void {
@@ -131,6 +136,7 @@ export class CompletedResponses {
   clear(): void {
     for (const slab of this.slabs) for (const key of slab.keys) if (typeof this.index.get(key) === 'number') this.index.delete(key);
     this.count = 0;
+    this.totalBytes = 0;
     this.slabs.length = 0;
   }
 
@@ -146,10 +152,13 @@ export class CompletedResponses {
   private added(slab: Slab, key: string, need: number, now: number): void {
     this.index.set(key, ((slab.seq & SEQ_MASK) << OFFSET_BITS) | slab.used);
     this.count++;
+    this.totalBytes += need;
     slab.used += need;
     slab.keys.push(key);
     slab.expiresAt = now + this.lifetimeMs;
-    if ((this.count > this.maxEntries || this.slabs.length > MAX_SLABS) && this.slabs.length > 1) this.drop(this.slabs[0]!);
+    while ((this.count > this.maxEntries || this.slabs.length > MAX_SLABS || this.totalBytes > this.maxBytes) && this.slabs.length > 1) {
+      this.drop(this.slabs[0]!);
+    }
   }
 
   private seal(slab: Slab): void {
@@ -164,6 +173,7 @@ export class CompletedResponses {
       if (typeof pos === 'number' && pos >>> OFFSET_BITS === seq) this.index.delete(key);
     }
     this.count -= slab.keys.length;
+    this.totalBytes -= slab.used;
     this.slabs.shift();
   }
 }

@@ -177,6 +177,18 @@ describe('CompletedResponses', () => {
     expect(c.size).toBe(4096);
   });
 
+  it('drops the oldest slabs past its byte cap, keeping the newest', () => {
+    const c = new CompletedResponses(60_000, 1_000_000, new Map(), 1_000_000);
+    const r = Buffer.alloc(1000, 120);
+    for (let i = 0; i < 5000; i++) c.put(`k${i}`, r, 0);
+    expect(c.bytes).toBeLessThanOrEqual(1_000_000 + 256 * 1024);
+    expect(c.bytes).toBeGreaterThan(500_000);
+    expect(c.get('k0')).toBeNull();
+    expect(c.get('k4999')!.equals(r)).toBe(true);
+    c.sweep(60_000);
+    expect(c.bytes).toBe(0);
+  });
+
   it('drops the oldest entries past its cap', () => {
     const c = new CompletedResponses(60_000, 1000);
     const big = Buffer.alloc(10_000, 97);

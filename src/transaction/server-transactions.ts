@@ -8,6 +8,7 @@
 // the request: at 20,000 transactions a second lingering 32 s, holding parsed requests would
 // cost gigabytes (see CompletedResponses).
 
+import { getHeapStatistics } from 'node:v8';
 import { getParam, type Via } from '../sip/message.js';
 import { ownString } from '../sip/own-string.js';
 import { responseTarget, type ResponseTarget } from '../transport/response-target.js';
@@ -44,6 +45,8 @@ export interface TransactionLayerOptions {
   readonly onStrayAck?: (req: InboundRequest) => void;
   /** Cap on completed transactions remembered; past it the oldest are forgotten early. */
   readonly maxCompleted?: number;
+  /** Cap on the bytes of their responses (default: a quarter of V8's heap limit, at most 1 GB). */
+  readonly maxCompletedBytes?: number;
   readonly now?: () => number;
 }
 
@@ -105,7 +108,12 @@ export class TransactionLayer {
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.send = opts.send;
-    this.completed = new CompletedResponses(TIMER_J, opts.maxCompleted ?? 2_000_000, this.byKey);
+    this.completed = new CompletedResponses(
+      TIMER_J,
+      opts.maxCompleted ?? 2_000_000,
+      this.byKey,
+      opts.maxCompletedBytes ?? Math.min(2 ** 30, Math.floor(getHeapStatistics().heap_size_limit / 4)),
+    );
     this.now = opts.now ?? Date.now;
     this.sweeper = setInterval(() => this.completed.sweep(this.now()), 1000);
     this.sweeper.unref();
