@@ -313,6 +313,9 @@ async function memory() {
 
 const started = new Date();
 console.log(`# Rollcall registration benchmark, ${started.toISOString()}, ${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} cores, node ${process.version}`);
+// Calibration: Node's bare UDP echo on this machine now (see udp-floor.mjs).
+const floor = spawnSync(process.execPath, [join(ROOT, 'bench/udp-floor.mjs'), '100000'], { encoding: 'utf8' });
+if (floor.status === 0) console.log(`# calibration, Node UDP echo: ${floor.stdout.trim()} (a registration is 2 messages each way)`);
 const results = process.argv.includes('--memory-only') ? [] : await throughput();
 const best = {};
 for (const r of results) if (clean(r) && r.achieved > (best[r.procs]?.achieved ?? 0)) best[r.procs] = r;
