@@ -3,6 +3,7 @@
 // realm, then verify them against the account found (or not found) for their username.
 
 import type { AuthValue } from '../sip/message.js';
+import { sameCharsAt } from './constant-time.js';
 import type { AccountRecord } from '../store/store.js';
 import { computeDigestResponse, parseAlgorithm, type DigestAlgorithm } from './digest.js';
 import type { NonceService } from './nonce.js';
@@ -97,12 +98,8 @@ export type VerifyOutcome =
 // Used for unknown users so that they cost the same hashing as known ones.
 const DUMMY_HA1: Record<DigestAlgorithm, string> = { MD5: '0'.repeat(32), 'SHA-256': '0'.repeat(64) };
 
-/** Compares in time independent of where the strings differ (no early exit). */
 function equalHex(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+  return a.length === b.length && sameCharsAt(a, 0, b, 0, a.length);
 }
 
 /**

@@ -9,6 +9,7 @@
 // treated as stale (the phone simply re-authenticates, as after expiry).
 
 import { hash, randomBytes } from 'node:crypto';
+import { sameCharsAt } from './constant-time.js';
 
 const TS_BYTES = 4;
 const NID_BYTES = 4;
@@ -121,7 +122,7 @@ export class NonceService {
       for (let i = 0, at = r * MAC_CHARS; i < MAC_CHARS; i++) diff |= this.recentMac[at + i]! ^ nonce.charCodeAt(16 + i);
       return diff === 0;
     }
-    return sameMac(this.mac(ts, nid), nonce, 16);
+    return sameCharsAt(this.mac(ts, nid), 0, nonce, 16, MAC_CHARS);
   }
 
   /**
@@ -160,11 +161,4 @@ function parseHex8(s: string, at: number): number {
     v = v * 16 + d;
   }
   return v;
-}
-
-/** Whether `nonce` holds `mac` at `at`, in time independent of where they differ. */
-function sameMac(mac: string, nonce: string, at: number): boolean {
-  let diff = 0;
-  for (let i = 0; i < MAC_CHARS; i++) diff |= mac.charCodeAt(i) ^ nonce.charCodeAt(at + i);
-  return diff === 0;
 }

@@ -227,8 +227,10 @@ export class Registrar {
     }
 
     const response = this.ok(inbound, settings, aor, now);
-    // The binding itself goes in the op (it is a BindingRecord): the journal encodes it when
-    // the batch is flushed, later in this same turn, so no copy is needed here.
+    // The binding itself goes in the op (it is a BindingRecord), not a copy: the journal
+    // encodes it when its batch is flushed (next turn, or when the batch in flight settles).
+    // A later change to the same binding before then is encoded with it, which only writes
+    // the newer state sooner; that change carries its own op and its own commit.
     for (const b of changed) ops.push({ op: 'put-binding', binding: b, lastRequest: req.raw, lastResponse: response });
     for (const e of events) ops.push({ op: 'event', event: e });
     this.counters.accepted++;
