@@ -1,0 +1,7 @@
+// The Rollcall web console: mounts the app.
+
+import { render } from 'preact';
+import { App } from './app';
+import './styles.css';
+
+render(<App />, document.getElementById('app')!);
