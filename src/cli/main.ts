@@ -4,12 +4,14 @@
 
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config/load-config.js';
+import { USER_ROLES } from '../store/store.js';
 import { accountsCommand } from './accounts-command.js';
 import { configReference } from './config-reference.js';
 import { registrationsCommand } from './registrations-command.js';
 import { serveCommand } from './serve-command.js';
 import { statusCommand } from './status-command.js';
 import { UsageError } from './usage-error.js';
+import { usersCommand } from './users-command.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -62,6 +64,51 @@ accounts
   .option('--data-dir <dir>', 'data directory')
   .option('--config <file>', 'configuration file (for store.dataDir)')
   .action(accountsCommand.remove);
+
+const users = program
+  .command('users')
+  .description('manage console users of the web console and the API (works with the server stopped or running)');
+users
+  .command('add <name>')
+  .description('add a console user')
+  .requiredOption('--role <role>', `role: ${USER_ROLES.join(', ')}`)
+  .option('--password <password>', 'password (prompted for twice, or read from stdin, when omitted)')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir and http.passwordPolicy)')
+  .action(usersCommand.add);
+users
+  .command('list')
+  .description('list console users: name, role, created, last login')
+  .option('--json', 'JSON output')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(usersCommand.list);
+users
+  .command('remove <name>')
+  .description('delete a console user with its API tokens and sessions (not the last admin)')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(usersCommand.remove);
+users
+  .command('passwd <name>')
+  .description("set a console user's password and end its console sessions")
+  .option('--password <password>', 'password (prompted for twice, or read from stdin, when omitted)')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir and http.passwordPolicy)')
+  .action(usersCommand.passwd);
+users
+  .command('role <name> <role>')
+  .description(`change a console user's role (${USER_ROLES.join(', ')}; the last admin stays admin)`)
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(usersCommand.role);
+users
+  .command('token <name>')
+  .description('create an API token for a console user and print only the token')
+  .option('--token-name <label>', 'label shown in the token list', 'cli')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--config <file>', 'configuration file (for store.dataDir)')
+  .action(usersCommand.token);
 
 const registrations = program.command('registrations').description('see and control current registrations');
 registrations

@@ -1,4 +1,4 @@
-// Storage interfaces: what the registrar, the CLI and (later) the API need from a store.
+// Storage interfaces: what the registrar, the CLI and the management API need from a store.
 // The embedded default is SQLite (src/store/sqlite/); cluster stores come later behind the
 // same interfaces. Records are plain data; a journal batch crosses to the commit worker in the
 // binary form of store-op-codec.ts.
@@ -138,6 +138,10 @@ export interface Store {
   readonly bindings: BindingStore;
   readonly events: EventStore;
   readonly settings: SettingsStore;
+  readonly users: UserStore;
+  readonly tokens: TokenStore;
+  readonly sessions: SessionStore;
+  readonly audit: AuditStore;
   close(): Promise<void>;
 }
 
@@ -176,4 +180,137 @@ export interface SettingsStore {
   get(key: string): unknown;
   set(key: string, value: unknown): void;
   all(): Record<string, unknown>;
+}
+
+// ---- Console users, API tokens, login sessions and the audit log (the management API's
+// side of the store). Names are compared case-insensitively, so "Admin" and "admin" cannot
+// be two users; secrets are stored only as hashes.
+
+export const USER_ROLES = ['admin', 'operator', 'read-only'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** A console user. `passwordHash` is the `scrypt$...` string of src/auth/password-hash.ts. */
+export interface UserRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly role: UserRole;
+  readonly passwordHash: string;
+  readonly createdAt: number;
+  /** Last change of role or password (a login does not count). */
+  readonly updatedAt: number;
+  readonly lastLoginAt: number | null;
+}
+
+/** `add` was given a name that exists (compared case-insensitively). */
+export class DuplicateUserError extends Error {
+  constructor(readonly userName: string) {
+    super(`console user ${userName} already exists`);
+    this.name = 'DuplicateUserError';
+  }
+}
+
+/** A remove or a role change would leave no admin, and nobody could manage users any more. */
+export class LastAdminError extends Error {
+  constructor(readonly userName: string) {
+    super(`${userName} is the last admin; make another user admin first`);
+    this.name = 'LastAdminError';
+  }
+}
+
+export interface UserStore {
+  /** Throws DuplicateUserError if the name exists, Error for an empty or unusable name. */
+  add(u: { name: string; role: UserRole; passwordHash: string }): UserRecord;
+  /** Case-insensitive on the name. */
+  find(name: string): UserRecord | null;
+  findById(id: number): UserRecord | null;
+  /** Ordered by name. */
+  list(): UserRecord[];
+  /**
+   * Null when there is no such user. Throws LastAdminError when it would demote the last
+   * admin (checked in the same write transaction, so two concurrent demotions cannot both pass).
+   */
+  update(name: string, change: { role?: UserRole; passwordHash?: string; lastLoginAt?: number }): UserRecord | null;
+  /** Also removes the user's tokens and sessions. Throws LastAdminError for the last admin. */
+  remove(name: string): boolean;
+  countAdmins(): number;
+}
+
+/** An API token; the secret itself is never stored, only its SHA-256 (src/auth/api-token.ts). */
+export interface ApiTokenRecord {
+  readonly id: number;
+  readonly userId: number;
+  /** The label its owner gave it. */
+  readonly name: string;
+  readonly tokenHash: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+}
+
+export interface TokenStore {
+  add(t: { userId: number; name: string; tokenHash: string }): ApiTokenRecord;
+  findByHash(tokenHash: string): ApiTokenRecord | null;
+  /** Oldest first. */
+  listFor(userId: number): ApiTokenRecord[];
+  /** Only the owner's token: false when the id is not one of userId's tokens. */
+  remove(id: number, userId: number): boolean;
+  touch(id: number, at: number): void;
+}
+
+/** A console login. The cookie's session id is stored only as a hash. */
+export interface SessionRecord {
+  readonly idHash: string;
+  readonly userId: number;
+  readonly csrfToken: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** The address that logged in. */
+  readonly address: string | null;
+}
+
+export interface SessionStore {
+  add(s: SessionRecord): void;
+  /** As stored, expired or not: the caller compares expiresAt with its clock. */
+  find(idHash: string): SessionRecord | null;
+  extend(idHash: string, expiresAt: number): void;
+  remove(idHash: string): void;
+  /** Ends every session of a user (password change, removal); returns how many. */
+  removeForUser(userId: number): number;
+  /** Removes sessions with expiresAt <= now; returns how many. */
+  pruneExpired(now: number): number;
+}
+
+/** One audited change. `user` is the console user (or `cli`), null for a failed login of nobody. */
+export interface AuditEntry {
+  readonly id: number;
+  readonly time: number;
+  readonly user: string | null;
+  readonly address: string | null;
+  /** Dotted verb such as `user.add`, `login.failed`, `setting.change`. */
+  readonly action: string;
+  readonly target: string | null;
+  /** Any JSON value, or null; never a password, a token or a hash. */
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+export interface AuditQuery {
+  readonly user?: string;
+  readonly action?: string;
+  /** Inclusive. */
+  readonly since?: number;
+  /** Exclusive. */
+  readonly until?: number;
+  /** only entries with id < beforeId (cursor paging, newest first) */
+  readonly beforeId?: number;
+  /** Default 100, at most 10,000. */
+  readonly limit?: number;
+}
+
+export interface AuditStore {
+  /** before/after stored as JSON text, returned parsed (undefined becomes null). */
+  append(e: Omit<AuditEntry, 'id'>): AuditEntry;
+  /** Newest first (id desc), default limit 100. */
+  query(q: AuditQuery): AuditEntry[];
+  /** Deletes entries with time < before; returns how many went. */
+  prune(before: number): number;
 }

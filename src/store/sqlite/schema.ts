@@ -105,6 +105,58 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL  -- JSON
   ) WITHOUT ROWID;
   `,
+
+  // 2: console users, API tokens, login sessions, audit log.
+  `
+  -- Names compare case-insensitively: "Admin" and "admin" would be two logins that look alike.
+  -- AUTOINCREMENT so that an id, once a user's, never names a later user (a token or a session
+  -- checked against a stale id must not find someone else).
+  CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    name          TEXT    NOT NULL UNIQUE COLLATE NOCASE CHECK (name <> ''),
+    role          TEXT    NOT NULL CHECK (role IN ('admin', 'operator', 'read-only')),
+    password_hash TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    last_login_at INTEGER
+  );
+
+  -- Tokens and sessions go with their user (connections run with foreign_keys = ON).
+  CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name         TEXT    NOT NULL,
+    token_hash   TEXT    NOT NULL UNIQUE,  -- SHA-256 hex of the token; the token is never stored
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+  CREATE INDEX api_tokens_user ON api_tokens (user_id);
+
+  CREATE TABLE sessions (
+    id_hash    TEXT    PRIMARY KEY,  -- hash of the cookie's session id
+    user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf_token TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    address    TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_user ON sessions (user_id);
+  CREATE INDEX sessions_expires ON sessions (expires_at);
+
+  -- AUTOINCREMENT: ids are the paging cursor, and must not come back after a prune.
+  CREATE TABLE audit (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    time        INTEGER NOT NULL,
+    user        TEXT,
+    address     TEXT,
+    action      TEXT    NOT NULL,
+    target      TEXT,
+    before_json TEXT,  -- JSON; NULL for none
+    after_json  TEXT
+  );
+  CREATE INDEX audit_time ON audit (time);
+  CREATE INDEX audit_user_id ON audit (user, id);
+  `,
 ];
 
 /** The schema version this build writes and expects. */

@@ -42,7 +42,7 @@ describe('opening the SQLite store', () => {
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
     expect(() => openSqliteStore({ dataDir, synchronous: 'normal' })).toThrow(
-      /has schema version 2, newer than this Rollcall supports \(1\); upgrade Rollcall/,
+      `has schema version ${SCHEMA_VERSION + 1}, newer than this Rollcall supports (${SCHEMA_VERSION}); upgrade Rollcall`,
     );
     expect(() => openSqliteStore({ dataDir, synchronous: 'normal', readonly: true })).toThrow(/newer than/);
     const restore = new Database(join(dataDir, 'rollcall.db'));

@@ -1,6 +1,7 @@
 // The embedded store: one SQLite file, <dataDir>/rollcall.db, in WAL mode. The main
-// connection serves reads and the CLI's writes; the running server's binding writes go
-// through `journal`, group-committed on a second connection in a worker thread.
+// connection serves reads, the CLI's writes and the management API's (console users,
+// tokens, sessions, audit); the running server's binding writes go through `journal`,
+// group-committed on a second connection in a worker thread.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,9 +12,13 @@ import { openConnection, type Synchronous } from './connection.js';
 import { InlineCommitSink } from './inline-commit-sink.js';
 import { assertCurrent, migrate } from './schema.js';
 import { SqliteAccountStore } from './sqlite-account-store.js';
+import { SqliteAuditStore } from './sqlite-audit-store.js';
 import { SqliteBindingStore } from './sqlite-binding-store.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
+import { SqliteSessionStore } from './sqlite-session-store.js';
 import { SqliteSettingsStore } from './sqlite-settings-store.js';
+import { SqliteTokenStore } from './sqlite-token-store.js';
+import { SqliteUserStore } from './sqlite-user-store.js';
 import { StoreOpWriter } from './store-op-writer.js';
 import { WorkerCommitSink } from './worker-commit-sink.js';
 
@@ -63,6 +68,10 @@ class SqliteStoreImpl implements SqliteStore {
   readonly bindings: SqliteBindingStore;
   readonly events: SqliteEventStore;
   readonly settings: SqliteSettingsStore;
+  readonly users: SqliteUserStore;
+  readonly tokens: SqliteTokenStore;
+  readonly sessions: SqliteSessionStore;
+  readonly audit: SqliteAuditStore;
   readonly journal: GroupCommitter;
   readonly #db: Database.Database;
   #closed: Promise<void> | null = null;
@@ -75,6 +84,10 @@ class SqliteStoreImpl implements SqliteStore {
     this.bindings = new SqliteBindingStore(db, writer);
     this.events = new SqliteEventStore(db);
     this.settings = new SqliteSettingsStore(db);
+    this.users = new SqliteUserStore(db);
+    this.tokens = new SqliteTokenStore(db);
+    this.sessions = new SqliteSessionStore(db);
+    this.audit = new SqliteAuditStore(db);
     // Started last: the schema is migrated before the worker opens its connection.
     const sink: CommitSink =
       (options.journal ?? 'worker') === 'worker' && options.readonly !== true
