@@ -75,7 +75,7 @@ function injection(dir, n, parts) {
 }
 
 function startServer(dir) {
-  const child = spawn(process.execPath, [...nodeFlags, CLI, 'serve', '--data-dir', join(dir, 'data'), '--listen', 'udp:127.0.0.1:0', '--domain', DOMAIN, '--log-level', 'info', ...extraServe], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeFlags, CLI, 'serve', '--data-dir', join(dir, 'data'), '--listen', 'udp:127.0.0.1:0', '--http', '127.0.0.1:0', '--domain', DOMAIN, '--log-level', 'info', ...extraServe], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((res, rej) => {
     let buf = '';
     let port = 0;

@@ -45,7 +45,7 @@ export interface NonceOptions {
 
 export class NonceService {
   private readonly secret: Buffer;
-  private readonly lifetime: number;
+  private lifetime: number;
   private readonly slots: number;
   private readonly mask: number;
   /** Highest nc accepted per nid slot; 0 = none yet. */
@@ -62,6 +62,11 @@ export class NonceService {
   private readonly recentTs = new Uint32Array(1 << RECENT_BITS);
   private readonly recentNid = new Uint32Array(1 << RECENT_BITS);
   private readonly recentMac = new Uint8Array(MAC_CHARS << RECENT_BITS);
+
+  /** Seconds nonces are accepted, from now on (a run-time setting). */
+  setLifetime(seconds: number): void {
+    this.lifetime = seconds;
+  }
 
   constructor(opts: NonceOptions, nowMs: number) {
     if (opts.secret.length < 16) throw new Error('nonce secret must be at least 16 bytes');

@@ -4,30 +4,21 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { computeHa1 } from '../auth/digest.js';
+import { AccountInputError, accountWithPassword } from '../auth/new-account.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { NewAccount } from '../store/store.js';
 import { resolveDataDir, type DataDirOptions } from './data-dir.js';
 import { printTable } from './print-table.js';
 import { UsageError } from './usage-error.js';
 
-const USERNAME = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$/; // RFC 3261 user (unreserved / escaped / user-unreserved)
-const DOMAIN = /^[A-Za-z0-9.-]+$/;
-
 /** A new account with its HA1s; the password itself goes no further than this function. */
 export function newAccount(username: string, domain: string, password: string, customer: string | null, maxBindings: number | null = null): NewAccount {
-  if (!USERNAME.test(username)) throw new UsageError(`username "${username}" has characters a SIP user part cannot hold`);
-  const d = domain.toLowerCase();
-  if (!DOMAIN.test(d)) throw new UsageError(`domain "${domain}" is not a host name such as example.com`);
-  if (password.length === 0) throw new UsageError(`account ${username}@${d}: the password is empty`);
-  return {
-    username,
-    domain: d,
-    customer: customer && customer.length ? customer : null,
-    ha1Md5: computeHa1('MD5', username, d, password),
-    ha1Sha256: computeHa1('SHA-256', username, d, password),
-    maxBindings,
-  };
+  try {
+    return accountWithPassword(username, domain, password, customer, maxBindings);
+  } catch (err) {
+    if (err instanceof AccountInputError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 async function readPassword(): Promise<string> {

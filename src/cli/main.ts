@@ -30,6 +30,7 @@ program
   .option('--domain <domain>', 'serve a SIP domain (repeatable; replaces registrar.domains)', collect, [])
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']))
   .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'pretty']))
+  .option('--http <host:port>', 'address of the web console and API (http.listen; default 127.0.0.1:8080, `off` to disable)')
   .option('--set <key=value>', 'set any configuration key, e.g. --set registrar.maxBindings=3 (repeatable)', collect, [])
   .action(serveCommand);
 

@@ -12,6 +12,7 @@ export interface ServeOptions {
   readonly domain: string[];
   readonly logLevel?: string;
   readonly logFormat?: string;
+  readonly http?: string;
   readonly set: string[];
 }
 
@@ -40,6 +41,7 @@ export async function serveCommand(o: ServeOptions): Promise<void> {
   if (o.domain.length) flags['registrar.domains'] = o.domain;
   if (o.logLevel) flags['log.level'] = o.logLevel;
   if (o.logFormat) flags['log.format'] = o.logFormat;
+  if (o.http) flags['http.listen'] = o.http;
   const config = loadConfig({ file: o.config, overrides: mergeTrees({}, treeOfDotted(flags)) });
   const log = createLogger(config.log);
   const server = await startServer(config, log);

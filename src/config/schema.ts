@@ -164,6 +164,39 @@ export const logSchema = z
   .prefault({})
   .describe('Logging.');
 
+export const httpSchema = z
+  .object({
+    listen: z
+      .string()
+      .regex(/^(off|\[[0-9A-Fa-f:.]+\]:\d{1,5}|[^:\s]+:\d{1,5})$/, 'HOST:PORT such as 127.0.0.1:8080 or [::1]:8080, or off')
+      .default('127.0.0.1:8080')
+      .describe('Address of the web console (`/`) and the management API (`/api/`, docs at `/api/docs`), `HOST:PORT`; `off` disables both. Loopback by default: put a TLS reverse proxy in front to reach it from elsewhere.'),
+    sessionTtl: seconds
+      .min(60)
+      .default(28800)
+      .describe('Seconds a console login stays valid without activity.'),
+    lockout: z
+      .object({
+        maxFailures: z.number().int().min(1).default(5).describe('Failed logins (per user, and per source address) that lock further logins.'),
+        window: seconds.min(1).default(900).describe('Seconds over which failed logins are counted.'),
+        duration: seconds.min(1).default(900).describe('Seconds a locked user or address stays locked (even the right password is refused).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Console login brute-force lockout.'),
+    passwordPolicy: z
+      .object({
+        minLength: z.number().int().min(8).max(128).default(12).describe('Shortest console user password accepted (never equal to the user name).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Console user password policy.'),
+    auditRetentionDays: z.number().min(1).default(365).describe('Audit log entries older than this are deleted.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('Web console and management API (SPEC §5).');
+
 export const configSchema = z
   .object({
     sip: sipSchema,
@@ -172,6 +205,7 @@ export const configSchema = z
     store: storeSchema,
     history: historySchema,
     log: logSchema,
+    http: httpSchema,
   })
   .strict();
 

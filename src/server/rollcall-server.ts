@@ -4,6 +4,8 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AccountDirectory } from '../auth/account-directory.js';
 import { NonceService } from '../auth/nonce.js';
@@ -20,6 +22,14 @@ import type { StoreOp } from '../store/store.js';
 import { TransactionLayer } from '../transaction/server-transactions.js';
 import { TransportLayer } from '../transport/transport-layer.js';
 import { bindingView, type BindingView } from './binding-view.js';
+import { buildApiServer } from '../api/api-server.js';
+import { LoginLockout } from '../api/login-lockout.js';
+import { RegistrationStream } from '../api/registration-stream.js';
+import { applyChanges, storeOverride, storedOverrides, type RuntimeKey } from '../config/runtime-settings.js';
+import { mergeTrees, treeOfDotted, validateConfig } from '../config/load-config.js';
+
+/** The built console, beside the compiled server (dist/web). */
+const WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
 
 const NONCE_SECRET_KEY = 'auth.nonceSecret';
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
@@ -27,6 +37,8 @@ const PRUNE_EVERY_MS = 10 * 60 * 1000;
 export interface RunningServer {
   readonly config: Config;
   readonly store: SqliteStore;
+  /** The console and API address (`http://host:port`), or null when `http.listen` is off. */
+  readonly httpUrl: string | null;
   readonly transport: TransportLayer;
   readonly registrar: Registrar;
   readonly table: BindingTable;
@@ -59,9 +71,20 @@ function nonceSecret(store: SqliteStore): Buffer {
   return fresh;
 }
 
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const store = openSqliteStore({ dataDir: config.store.dataDir, synchronous: config.store.synchronous, journal: 'worker' });
-  const settings = settingsOf(config);
+export async function startServer(fileConfig: Config, log: Logger): Promise<RunningServer> {
+  const store = openSqliteStore({ dataDir: fileConfig.store.dataDir, synchronous: fileConfig.store.synchronous, journal: 'worker' });
+  // System parameters changed at run time (API, console) were stored and win over the file.
+  let config = fileConfig;
+  const overrides = storedOverrides(store.settings);
+  if (Object.keys(overrides).length > 0) {
+    try {
+      config = validateConfig(mergeTrees(fileConfig as unknown as Record<string, unknown>, treeOfDotted(overrides)), 'stored system parameters');
+      log.info({ overrides: Object.keys(overrides) }, 'system parameters changed at run time apply over the config file');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'stored system parameters are not valid with this configuration; ignoring them');
+    }
+  }
+  let settings = settingsOf(config);
   const now = Date.now();
 
   // Restore the bindings; those that expired while we were down become history.
@@ -124,16 +147,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const domains = new DomainResolver(domainSources());
   const accounts = new AccountDirectory(store.accounts);
 
+  let stream: RegistrationStream | null = null;
+  const nonces = new NonceService({ secret: nonceSecret(store), lifetime: config.auth.nonceLifetime }, now);
   const registrar = new Registrar({
     table,
     journal: store.journal,
     accounts,
-    nonces: new NonceService({ secret: nonceSecret(store), lifetime: config.auth.nonceLifetime }, now),
+    nonces,
     domains,
     settings: () => settings,
     firstBindingId: store.bindings.maxId() + 1,
     log,
     onKicked: (b, by) => log.info({ aor: b.aor, kicked: b.contact, by: by.contact }, 'binding kicked by replace policy'),
+    onEvent: (e) => stream?.publish(e),
   });
   endpoint = new SipEndpoint({
     registrar,
@@ -158,6 +184,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       lastPrune = t;
       const pruned = store.events.prune(t - config.history.retentionDays * 86_400_000);
       if (pruned > 0) log.info({ pruned }, 'old registration history pruned');
+      store.sessions.pruneExpired(t);
+      store.audit.prune(t - config.http.auditRetentionDays * 86_400_000);
     }
   }, 1000);
 
@@ -194,6 +222,62 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     log.warn({ err, path: controlSocketPath(config.store.dataDir) }, 'control socket not available; `rollcall registrations remove` will not reach this server');
   }
 
+  let http: FastifyInstance | null = null;
+  let httpUrl: string | null = null;
+  if (config.http.listen !== 'off') {
+    stream = new RegistrationStream(
+      () => {
+        const t = Date.now();
+        let expiring = 0;
+        for (const b of table.all()) if (b.status(t, settings.expiringShare) === 'Expiring') expiring++;
+        return { registered: table.size - expiring, expiring, aors: table.aorCount };
+      },
+      () => registrar.counters.accepted,
+    );
+    const lockout = new LoginLockout(() => config.http.lockout);
+    http = await buildApiServer(
+      {
+        store,
+        table,
+        registrar,
+        accounts,
+        config: () => config,
+        changeConfig: (changes) => {
+          const r = applyChanges(config, changes);
+          if ('error' in r) return r;
+          config = r.config;
+          settings = settingsOf(config);
+          nonces.setLifetime(config.auth.nonceLifetime);
+          log.level = config.log.level;
+          for (const key of Object.keys(changes)) storeOverride(store.settings, key as RuntimeKey, changes[key]);
+          log.info({ changed: Object.keys(changes) }, 'system parameters changed');
+          return r;
+        },
+        stream,
+        lockout,
+        log,
+        now: Date.now,
+      },
+      { webRoot: WEB_ROOT },
+    );
+    const { host, port } = splitHostPort(config.http.listen);
+    try {
+      await http.listen({ host, port });
+    } catch (err) {
+      stream.close();
+      await transport.close();
+      transactions?.close();
+      await store.close();
+      throw new Error(`cannot listen for the console and API on ${config.http.listen} (http.listen): ${(err as Error).message}`, { cause: err });
+    }
+    const addr = http.server.address();
+    if (addr !== null && typeof addr === 'object') httpUrl = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    log.info({ url: httpUrl }, 'HTTP listening');
+    if (store.users.countAdmins() === 0) {
+      log.warn(`no console user yet: create the first admin with \`rollcall users add NAME --role admin --data-dir ${config.store.dataDir}\`, then log in at ${httpUrl}`);
+    }
+  }
+
   for (const l of transport.listeners) log.info({ transport: l.transport, address: l.localAddress, port: l.localPort }, 'listening');
   log.info({ domains: domains.domains(), defaultDomain: domains.default, dataDir: config.store.dataDir }, 'Rollcall is ready');
   if (store.accounts.domains().length === 0) {
@@ -202,7 +286,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
   let closed = false;
   return {
-    config,
+    get config() {
+      return config;
+    },
+    httpUrl,
     store,
     transport,
     registrar,
@@ -211,10 +298,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       if (closed) return;
       closed = true;
       clearInterval(clock);
+      stream?.close();
+      if (http !== null) await http.close();
       await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));
       await transport.close();
       transactions?.close();
       await store.close();
     },
   };
+}
+
+/** `127.0.0.1:8080`, `[::1]:8080`, `localhost:8080` → host and port (checked by the schema). */
+function splitHostPort(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(i + 1)) };
 }

@@ -145,12 +145,28 @@ export interface Store {
   close(): Promise<void>;
 }
 
+export interface AccountQuery {
+  /** Substring of the username. */
+  readonly q?: string;
+  readonly customer?: string;
+  /** Only accounts with a greater id (cursor paging). */
+  readonly afterId?: number;
+  readonly limit: number;
+}
+
 export interface AccountStore {
   add(account: NewAccount): AccountRecord;
   /** Adds many in one transaction; fails whole on the first duplicate or bad row. */
   addMany(accounts: readonly NewAccount[]): number;
   find(username: string, domain: string): AccountRecord | null;
+  byId(id: number): AccountRecord | null;
   list(): AccountRecord[];
+  /** A page of accounts ordered by id, and how many match in all. */
+  query(q: AccountQuery): { items: AccountRecord[]; total: number };
+  /** Every customer account name with its number of accounts. */
+  customers(): Array<{ name: string; accounts: number }>;
+  /** `username@domain` of every account of a customer (filters over the live bindings). */
+  keysOfCustomer(customer: string): string[];
   /** Distinct domains that have at least one account. */
   domains(): string[];
   update(id: number, change: Partial<Omit<NewAccount, 'username' | 'domain'>>): AccountRecord | null;
@@ -170,8 +186,32 @@ export interface BindingStore {
   maxId(): number;
 }
 
+/** The history search of the console and the API (newest first, cursor-paged). */
+export interface EventSearch {
+  /** Phone number: the user part of the AOR, any domain. */
+  readonly number?: string;
+  /** Any of these AORs (a customer's accounts). */
+  readonly aors?: readonly string[];
+  /** Source address exact, or starting with this (a trailing wildcard such as `10.1.`). */
+  readonly sourceAddress?: string;
+  readonly sourcePrefix?: string;
+  /** A further check on the source address (CIDR), applied to rows as they are read. */
+  readonly sourceMatches?: (address: string) => boolean;
+  readonly type?: EventType;
+  readonly since?: number;
+  readonly until?: number;
+  /** Only events older than this one (the last of the previous page). */
+  readonly before?: { readonly time: number; readonly id: number };
+  readonly limit: number;
+}
+
+export interface StoredEvent extends RegistrationEvent {
+  readonly id: number;
+}
+
 export interface EventStore {
   query(q: EventQuery): RegistrationEvent[];
+  search(q: EventSearch): StoredEvent[];
   /** Deletes events older than `before`; returns how many went. */
   prune(before: number): number;
 }

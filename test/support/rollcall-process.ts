@@ -36,6 +36,8 @@ export interface ServerProcess {
   readonly listening: Listening[];
   /** Every JSON log line so far. */
   readonly logs: Array<Record<string, unknown>>;
+  /** The console/API address from the log (`http://127.0.0.1:PORT`), null when off. */
+  readonly httpUrl: string | null;
   port(transport: 'UDP' | 'TCP', family?: 4 | 6): number;
   /** SIGTERM and wait. */
   stop(): Promise<number | null>;
@@ -58,12 +60,15 @@ export function startServer(o: StartOptions): Promise<ServerProcess> {
   const args = [CLI, 'serve', '--data-dir', o.dataDir, '--log-level', 'info'];
   for (const l of listen) args.push('--listen', l);
   for (const d of o.domains ?? ['test.local']) args.push('--domain', d);
+  // Every test server gets its own console/API port (the default 8080 would collide).
+  if (!(o.extra ?? []).includes('--http')) args.push('--http', '127.0.0.1:0');
   args.push(...(o.extra ?? []));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Array<Record<string, unknown>> = [];
   const listening: Listening[] = [];
   let stderr = '';
   let exitCode: number | null | undefined;
+  let httpUrl: string | null = null;
   const exit = new Promise<number | null>((res) => child.on('exit', (code) => {
     exitCode = code;
     res(code);
@@ -91,6 +96,7 @@ export function startServer(o: StartOptions): Promise<ServerProcess> {
         if (rec['msg'] === 'listening') {
           listening.push({ transport: rec['transport'] as 'UDP' | 'TCP', address: rec['address'] as string, port: rec['port'] as number });
         }
+        if (rec['msg'] === 'HTTP listening') httpUrl = rec['url'] as string;
         if (rec['msg'] === 'Rollcall is ready') {
           clearTimeout(timer);
           resolvePromise(server);
@@ -108,6 +114,9 @@ export function startServer(o: StartOptions): Promise<ServerProcess> {
       dataDir: o.dataDir,
       listening,
       logs,
+      get httpUrl() {
+        return httpUrl;
+      },
       port(transport, family = 4) {
         const l = listening.find((x) => x.transport === transport && (family === 6) === x.address.includes(':'));
         if (!l) throw new Error(`no ${transport} IPv${family} listener`);

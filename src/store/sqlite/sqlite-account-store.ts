@@ -3,7 +3,7 @@
 // already shaped as an AccountRecord except for `enabled`, which is fixed in place.
 
 import type Database from 'better-sqlite3';
-import type { AccountRecord, AccountStore, NewAccount } from '../store.js';
+import type { AccountQuery, AccountRecord, AccountStore, NewAccount } from '../store.js';
 
 type AccountChange = Partial<Omit<NewAccount, 'username' | 'domain'>>;
 
@@ -48,10 +48,21 @@ export class SqliteAccountStore implements AccountStore {
   readonly #update: Database.Statement<unknown[], AccountRow>;
   readonly #remove: Database.Statement<[number]>;
   readonly #version: Database.Statement<[], number>;
+  readonly #customers: Database.Statement<[], { name: string; accounts: number }>;
+  readonly #keysOfCustomer: Database.Statement<[string], string>;
+  readonly #db: Database.Database;
   readonly #addMany: Database.Transaction<(accounts: readonly NewAccount[]) => number>;
   readonly #updateTx: Database.Transaction<(id: number, change: AccountChange) => AccountRecord | null>;
 
   constructor(db: Database.Database) {
+    this.#db = db;
+    this.#customers = db.prepare(
+      'SELECT customer AS name, count(*) AS accounts FROM accounts WHERE customer IS NOT NULL GROUP BY customer ORDER BY customer',
+    );
+    this.#keysOfCustomer = db.prepare("SELECT username || '@' || domain FROM accounts WHERE customer = ?").pluck() as Database.Statement<
+      [string],
+      string
+    >;
     this.#find = db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE username = ? AND domain = ?`);
     this.#byId = db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`);
     this.#list = db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY domain, username`);
@@ -125,6 +136,40 @@ export class SqliteAccountStore implements AccountStore {
 
   addMany(accounts: readonly NewAccount[]): number {
     return this.#addMany.immediate(accounts);
+  }
+
+  byId(id: number): AccountRecord | null {
+    const row = this.#byId.get(id);
+    return row === undefined ? null : toRecord(row);
+  }
+
+  query(q: AccountQuery): { items: AccountRecord[]; total: number } {
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (q.q !== undefined && q.q !== '') {
+      where.push("instr(lower(username), lower(?)) > 0");
+      params.push(q.q);
+    }
+    if (q.customer !== undefined) {
+      where.push('customer = ?');
+      params.push(q.customer);
+    }
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.#db.prepare(`SELECT count(*) FROM accounts ${filter}`).pluck().get(...params) as number) ?? 0;
+    const page = [...where];
+    if (q.afterId !== undefined) page.push('id > ?');
+    const rows = this.#db
+      .prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ${page.length ? `WHERE ${page.join(' AND ')}` : ''} ORDER BY id LIMIT ?`)
+      .all(...params, ...(q.afterId !== undefined ? [q.afterId] : []), q.limit) as AccountRow[];
+    return { items: rows.map(toRecord), total };
+  }
+
+  customers(): Array<{ name: string; accounts: number }> {
+    return this.#customers.all();
+  }
+
+  keysOfCustomer(customer: string): string[] {
+    return this.#keysOfCustomer.all(customer);
   }
 
   list(): AccountRecord[] {

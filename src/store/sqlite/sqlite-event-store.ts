@@ -2,7 +2,7 @@
 // small enough that the commit worker never waits long for the write lock.
 
 import type Database from 'better-sqlite3';
-import type { EventQuery, EventStore, RegistrationEvent } from '../store.js';
+import type { EventQuery, EventSearch, EventStore, RegistrationEvent, StoredEvent } from '../store.js';
 
 export const DEFAULT_EVENT_LIMIT = 100;
 export const MAX_EVENT_LIMIT = 10_000;
@@ -65,6 +65,56 @@ export class SqliteEventStore implements EventStore {
       shape |= 16;
     }
     return this.#statementFor(shape).all(params);
+  }
+
+  search(q: EventSearch): StoredEvent[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (q.number !== undefined) {
+      // AORs are `sip:user@domain`: the user part is what sits between.
+      where.push("aor >= @numLo AND aor < @numHi");
+      params['numLo'] = `sip:${q.number}@`;
+      params['numHi'] = `sip:${q.number}A`; // '@' + 1
+    }
+    if (q.aors !== undefined) {
+      where.push('aor IN (SELECT value FROM json_each(@aors))');
+      params['aors'] = JSON.stringify(q.aors);
+    }
+    if (q.sourceAddress !== undefined) {
+      where.push('source_address = @src');
+      params['src'] = q.sourceAddress;
+    }
+    if (q.sourcePrefix !== undefined) {
+      where.push('substr(source_address, 1, @srcLen) = @srcPrefix');
+      params['srcPrefix'] = q.sourcePrefix;
+      params['srcLen'] = q.sourcePrefix.length;
+    }
+    if (q.type !== undefined) {
+      where.push('type = @type');
+      params['type'] = q.type;
+    }
+    if (q.since !== undefined) {
+      where.push('time >= @since');
+      params['since'] = q.since;
+    }
+    if (q.until !== undefined) {
+      where.push('time < @until');
+      params['until'] = q.until;
+    }
+    if (q.before !== undefined) {
+      where.push('(time < @bTime OR (time = @bTime AND id < @bId))');
+      params['bTime'] = q.before.time;
+      params['bId'] = q.before.id;
+    }
+    const sql = `SELECT id, ${EVENT_COLUMNS} FROM events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC`;
+    const limit = Math.min(Math.max(1, q.limit), MAX_EVENT_LIMIT);
+    const out: StoredEvent[] = [];
+    for (const row of this.#db.prepare(sql).iterate(params) as IterableIterator<StoredEvent>) {
+      if (q.sourceMatches !== undefined && (row.sourceAddress === null || !q.sourceMatches(row.sourceAddress))) continue;
+      out.push(row);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   prune(before: number): number {
