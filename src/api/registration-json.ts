@@ -79,6 +79,6 @@ export const CSV_COLUMNS: ReadonlyArray<keyof RegistrationJson> = [
 export function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
   let s = Array.isArray(v) ? v.join(' ') : String(v);
-  if (/^[=+\-@\t\r]/.test(s) && typeof v === 'string') s = `'${s}`;
+  if (/^[=+\-@\t\r]/.test(s) && (typeof v === 'string' || Array.isArray(v))) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

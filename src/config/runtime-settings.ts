@@ -73,7 +73,7 @@ export function runtimeKeyInfo(): RuntimeKeyInfo[] {
           ? node.type
           : 'string';
     const min = node.minimum ?? node.exclusiveMinimum;
-    const max = node.maximum ?? node.exclusiveMaximum;
+    const max = [node.maximum, node.exclusiveMaximum].find((m) => m !== undefined && m < Number.MAX_SAFE_INTEGER); // zod's int() bound is no limit
     return {
       key,
       description: node.description ?? '',
