@@ -1,5 +1,7 @@
 // `rollcall accounts add|import|list|remove`: works directly on the database, so it runs
-// before the first `serve` and while a server runs (SQLite WAL; the server notices changes).
+// before the first `serve` and while a server runs (SQLite WAL; the server notices changes);
+// with a token (--token or ROLLCALL_TOKEN) it goes through the server's API instead, from
+// anywhere, audited under the token's user.
 
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -10,6 +12,19 @@ import type { NewAccount } from '../store/store.js';
 import { resolveDataDir, type DataDirOptions } from './data-dir.js';
 import { printTable } from './print-table.js';
 import { UsageError } from './usage-error.js';
+import { apiConnection, apiJson, queryString, type ApiOptions } from './api-connection.js';
+
+interface ApiAccount {
+  id: number;
+  username: string;
+  domain: string;
+  customer: string | null;
+  enabled: boolean;
+  maxBindings: number | null;
+  minExpires: number | null;
+  maxExpires: number | null;
+  createdAt: number;
+}
 
 /** A new account with its HA1s; the password itself goes no further than this function. */
 export function newAccount(username: string, domain: string, password: string, customer: string | null, maxBindings: number | null = null): NewAccount {
@@ -63,9 +78,21 @@ function positiveInt(v: string | undefined, flag: string): number | null {
 }
 
 export const accountsCommand = {
-  async add(username: string, o: DataDirOptions & { domain: string; password?: string; customer?: string; maxBindings?: string }): Promise<void> {
+  async add(username: string, o: DataDirOptions & ApiOptions & { domain: string; password?: string; customer?: string; maxBindings?: string }): Promise<void> {
     const password = o.password ?? (await readPassword());
     const account = newAccount(username, o.domain, password, o.customer ?? null, positiveInt(o.maxBindings, '--max-bindings'));
+    const api = apiConnection(o);
+    if (api !== null) {
+      const a = await apiJson<ApiAccount>(api, 'POST', '/api/accounts', {
+        username,
+        domain: o.domain,
+        password,
+        ...(o.customer ? { customer: o.customer } : {}),
+        ...(account.maxBindings != null ? { maxBindings: account.maxBindings } : {}),
+      });
+      process.stdout.write(`added ${a.username}@${a.domain}${a.customer ? ` (customer ${a.customer})` : ''}\n`);
+      return;
+    }
     const store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
     try {
       const a = store.accounts.add(account);
@@ -75,7 +102,19 @@ export const accountsCommand = {
     }
   },
 
-  async import(file: string, o: DataDirOptions): Promise<void> {
+  async import(file: string, o: DataDirOptions & ApiOptions): Promise<void> {
+    const api = apiConnection(o);
+    if (api !== null) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UsageError(`${file}: ${(err as Error).message}`);
+      }
+      const r = await apiJson<{ imported: number }>(api, 'POST', '/api/accounts/import', text, 'text/csv');
+      process.stdout.write(`imported ${r.imported} account${r.imported === 1 ? '' : 's'} from ${file}\n`);
+      return;
+    }
     let rows: Record<string, string>[];
     try {
       rows = parseCsv(readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
@@ -102,10 +141,24 @@ export const accountsCommand = {
     }
   },
 
-  async list(o: DataDirOptions & { json?: boolean }): Promise<void> {
-    const store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
+  async list(o: DataDirOptions & ApiOptions & { json?: boolean }): Promise<void> {
+    const api = apiConnection(o);
+    let all: Array<Omit<ApiAccount, 'id'>>;
+    let store: ReturnType<typeof openSqliteStore> | null = null;
+    if (api !== null) {
+      all = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: ApiAccount[]; nextCursor: string | null } = await apiJson(api, 'GET', `/api/accounts${queryString({ limit: 1000, cursor: cursor ?? undefined })}`);
+        all.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+    } else {
+      store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
+      all = store.accounts.list();
+    }
     try {
-      const rows = store.accounts.list().map((a) => ({
+      const rows = all.map((a) => ({
         username: a.username,
         domain: a.domain,
         customer: a.customer,
@@ -128,11 +181,21 @@ export const accountsCommand = {
         rows.map((r) => [`${r.username}@${r.domain}`, r.customer ?? '-', r.enabled ? 'yes' : 'no', r.maxBindings === null ? 'default' : String(r.maxBindings), r.createdAt]),
       );
     } finally {
-      await store.close();
+      await store?.close();
     }
   },
 
-  async remove(username: string, o: DataDirOptions & { domain: string }): Promise<void> {
+  async remove(username: string, o: DataDirOptions & ApiOptions & { domain: string }): Promise<void> {
+    const api = apiConnection(o);
+    if (api !== null) {
+      const domain = o.domain.toLowerCase();
+      const page = await apiJson<{ items: ApiAccount[] }>(api, 'GET', `/api/accounts${queryString({ q: username, limit: 1000 })}`);
+      const a = page.items.find((x) => x.username === username && x.domain === domain);
+      if (a === undefined) throw new UsageError(`no account ${username}@${domain}`);
+      await apiJson(api, 'DELETE', `/api/accounts/${a.id}`);
+      process.stdout.write(`removed ${a.username}@${a.domain}\n`);
+      return;
+    }
     const store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
     try {
       const a = store.accounts.find(username, o.domain.toLowerCase());

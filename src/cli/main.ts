@@ -12,6 +12,7 @@ import { serveCommand } from './serve-command.js';
 import { statusCommand } from './status-command.js';
 import { UsageError } from './usage-error.js';
 import { usersCommand } from './users-command.js';
+import { DEFAULT_API_URL } from './api-connection.js';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -44,12 +45,16 @@ accounts
   .option('--max-bindings <n>', 'override registrar.maxBindings for this account')
   .option('--data-dir <dir>', 'data directory')
   .option('--config <file>', 'configuration file (for store.dataDir)')
+  .option('--url <url>', `the server's API address (ROLLCALL_URL; default ${DEFAULT_API_URL})`)
+  .option('--token <token>', 'go through the running server\'s API with this token (ROLLCALL_TOKEN)')
   .action(accountsCommand.add);
 accounts
   .command('import <file>')
   .description('add accounts from a CSV file with the header row username,domain,password,customer')
   .option('--data-dir <dir>', 'data directory')
   .option('--config <file>', 'configuration file (for store.dataDir)')
+  .option('--url <url>', `the server's API address (ROLLCALL_URL; default ${DEFAULT_API_URL})`)
+  .option('--token <token>', 'go through the running server\'s API with this token (ROLLCALL_TOKEN)')
   .action(accountsCommand.import);
 accounts
   .command('list')
@@ -57,6 +62,8 @@ accounts
   .option('--json', 'JSON output')
   .option('--data-dir <dir>', 'data directory')
   .option('--config <file>', 'configuration file (for store.dataDir)')
+  .option('--url <url>', `the server's API address (ROLLCALL_URL; default ${DEFAULT_API_URL})`)
+  .option('--token <token>', 'go through the running server\'s API with this token (ROLLCALL_TOKEN)')
   .action(accountsCommand.list);
 accounts
   .command('remove <username>')
@@ -64,6 +71,8 @@ accounts
   .requiredOption('--domain <domain>', 'SIP domain')
   .option('--data-dir <dir>', 'data directory')
   .option('--config <file>', 'configuration file (for store.dataDir)')
+  .option('--url <url>', `the server's API address (ROLLCALL_URL; default ${DEFAULT_API_URL})`)
+  .option('--token <token>', 'go through the running server\'s API with this token (ROLLCALL_TOKEN)')
   .action(accountsCommand.remove);
 
 const users = program
@@ -111,21 +120,59 @@ users
   .option('--config <file>', 'configuration file (for store.dataDir)')
   .action(usersCommand.token);
 
-const registrations = program.command('registrations').description('see and control current registrations');
-registrations
-  .command('list')
-  .description('current bindings: AOR, contact, source, transport, remaining seconds, user agent, registered at, status')
-  .option('--json', 'JSON output')
-  .option('--data-dir <dir>', 'data directory')
-  .option('--config <file>', 'configuration file (for store.dataDir)')
-  .action(registrationsCommand.list);
-registrations
-  .command('remove <aor>')
-  .description('force-unregister every binding of an AOR (or one contact); the endpoint is not told')
-  .option('--contact <uri>', 'remove only this contact URI')
-  .option('--data-dir <dir>', 'data directory')
-  .option('--config <file>', 'configuration file (for store.dataDir)')
-  .action(registrationsCommand.remove);
+const registrations = program
+  .command('registrations')
+  .description('see and control current registrations (through the API with --token, else on the local data directory)');
+const apiOptions = (c: Command) =>
+  c
+    .option('--url <url>', `the server's API address (ROLLCALL_URL; default ${DEFAULT_API_URL})`)
+    .option('--token <token>', 'API token (ROLLCALL_TOKEN; `rollcall users token NAME` prints one)');
+const filterOptions = (c: Command) =>
+  c
+    .option('--number <n>', 'phone number, exact')
+    .option('--prefix <p>', 'phone number starts with')
+    .option('--ip <pattern>', 'source or contact address: exact, wildcard (192.168.1.x) or CIDR')
+    .option('--customer <name>', 'customer account')
+    .option('--status <s>', 'registered or expiring')
+    .option('--user-agent <text>', 'User-Agent contains')
+    .option('--transport <t>', 'UDP, TCP, TLS, WS or WSS')
+    .option('--sort <key>', 'number, aor, sourceAddress, userAgent, registeredAt, refreshedAt or expiresAt')
+    .option('--order <o>', 'asc or desc');
+filterOptions(
+  apiOptions(
+    registrations
+      .command('list')
+      .description('current bindings: AOR, contact, source, transport, remaining seconds, user agent, registered at, status')
+      .option('--json', 'JSON output')
+      .option('--limit <n>', 'at most this many rows (API; default 100)')
+      .option('--all', 'every matching row (API)')
+      .option('--data-dir <dir>', 'data directory (without --token)')
+      .option('--config <file>', 'configuration file (for store.dataDir)'),
+  ),
+).action(registrationsCommand.list);
+apiOptions(
+  registrations
+    .command('show <id>')
+    .description('one registration: every field, its raw last REGISTER and 200 OK, its history (API)')
+    .option('--json', 'JSON output'),
+).action(registrationsCommand.show);
+apiOptions(
+  registrations
+    .command('remove <aor>')
+    .description('force-unregister every binding of an AOR (or one contact); the endpoint is not told')
+    .option('--contact <uri>', 'remove only this contact URI')
+    .option('--data-dir <dir>', 'data directory (without --token)')
+    .option('--config <file>', 'configuration file (for store.dataDir)'),
+).action(registrationsCommand.remove);
+filterOptions(
+  apiOptions(
+    registrations
+      .command('export')
+      .description('the filtered list as CSV or JSON (API)')
+      .option('--format <f>', 'csv (default) or json')
+      .option('--output <file>', 'write to this file instead of stdout'),
+  ),
+).action(registrationsCommand.export);
 
 program
   .command('status')
