@@ -16,7 +16,7 @@ export interface Session {
 export type Transport = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
 export const TRANSPORTS: readonly Transport[] = ['UDP', 'TCP', 'TLS', 'WS', 'WSS'];
 
-export type RegistrationStatus = 'registered' | 'expiring';
+export type RegistrationStatus = 'registered' | 'expiring' | 'unregistered';
 
 export interface Registration {
   readonly id: number;
@@ -25,8 +25,9 @@ export interface Registration {
   readonly domain: string;
   readonly customer: string | null;
   readonly contact: string;
-  readonly contactAddress: string;
-  readonly contactPort: number;
+  /** null when the contact URI's host cannot be read as an address. */
+  readonly contactAddress: string | null;
+  readonly contactPort: number | null;
   readonly sourceAddress: string;
   readonly sourcePort: number;
   readonly transport: Transport;
@@ -111,13 +112,14 @@ export interface Customer {
   readonly accounts: number;
 }
 
-export type SettingValue = string | number | boolean;
+export type SettingValue = string | number | boolean | readonly string[];
 
 export interface SettingKey {
   readonly key: string;
   readonly description: string;
   readonly default: SettingValue;
-  readonly type: 'number' | 'boolean' | 'enum' | 'string';
+  /** docs/api.md names number, boolean, enum, string; the server also says integer and list (of `enum`). */
+  readonly type: 'number' | 'integer' | 'boolean' | 'enum' | 'string' | 'list';
   readonly enum?: readonly string[];
   readonly min?: number;
   readonly max?: number;
@@ -148,3 +150,13 @@ export interface AuditEntry {
 
 export const canOperate = (u: User): boolean => u.role === 'operator' || u.role === 'admin';
 export const isAdmin = (u: User): boolean => u.role === 'admin';
+
+/** The audit actions the server records (for the filter's suggestions; the filter is exact). */
+export const AUDIT_ACTIONS = [
+  'login', 'login.failed', 'login.locked', 'logout',
+  'registration.unregister', 'registrations.export',
+  'account.create', 'account.update', 'account.password', 'account.delete', 'account.import',
+  'setting.change',
+  'user.add', 'user.role', 'user.password', 'user.remove',
+  'token.create', 'token.revoke',
+] as const;

@@ -85,7 +85,7 @@ function StatsBar() {
       </span>
       <span class="stat" title="Bindings close to expiry">
         <span class="stat-label">Expiring</span>
-        <span class="stat-value stat-warn" data-testid="stat-expiring">
+        <span class={`stat-value ${stats && stats.expiring > 0 ? 'stat-warn' : ''}`} data-testid="stat-expiring">
           {stats ? stats.expiring.toLocaleString() : '—'}
         </span>
       </span>

@@ -19,11 +19,13 @@ export function SortHeader<K extends string>({ field, state, onSort, children }:
   const next = active && state.order === 'asc' ? 'desc' : 'asc';
   return (
     <th aria-sort={active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none'} scope="col">
-      <button type="button" class={`sort${active ? ' sort-active' : ''}`} onClick={() => onSort({ sort: field, order: next })} data-testid={`sort-${field}`}>
+      <button type="button" class={`sort${active ? ' sort-active' : ''}`} title="Sort by this column" onClick={() => onSort({ sort: field, order: next })} data-testid={`sort-${field}`}>
         {children}
-        <span class="sort-mark" aria-hidden="true">
-          {active ? (state.order === 'asc' ? '▲' : '▼') : '↕'}
-        </span>
+        {active ? (
+          <span class="sort-mark" aria-hidden="true">
+            {state.order === 'asc' ? '▲' : '▼'}
+          </span>
+        ) : null}
       </button>
     </th>
   );

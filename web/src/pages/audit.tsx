@@ -7,7 +7,7 @@ import { Pager, useCursorPaging } from '../components/pager';
 import { useQuery } from '../components/use-query';
 import { dateTime, fromLocalInput, json } from '../format';
 import { useDebounced } from '../hooks';
-import type { AuditEntry, Page } from '../types';
+import { AUDIT_ACTIONS, type AuditEntry, type Page } from '../types';
 
 interface Filters {
   readonly user: string;
@@ -50,7 +50,12 @@ export function AuditPage() {
         </div>
         <div class="field field-compact">
           <label for="au-action">Action</label>
-          <input id="au-action" value={filters.action} placeholder="e.g. login" onInput={input('action')} data-testid="audit-action" />
+          <input id="au-action" list="audit-actions" value={filters.action} placeholder="e.g. setting.change" onInput={input('action')} data-testid="audit-action" />
+          <datalist id="audit-actions">
+            {AUDIT_ACTIONS.map((a) => (
+              <option value={a} />
+            ))}
+          </datalist>
         </div>
         <div class="field field-compact">
           <label for="au-since">From</label>

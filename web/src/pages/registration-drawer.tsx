@@ -36,7 +36,7 @@ export function RegistrationDrawer({ id, operator, onClose, onUnregister }: Draw
       {r && d ? (
         <>
           <div class="drawer-actions">
-            <span class={`status status-${r.status}`}>{r.status === 'registered' ? 'Registered' : 'Expiring'}</span>
+            <span class={`status status-${r.status}`}>{r.status}</span>
             <span class="muted">expires in {duration((r.expiresAt - now) / 1000)}</span>
             {operator ? (
               <button type="button" class="btn btn-small btn-danger" onClick={() => onUnregister(r)} data-testid="drawer-unregister">

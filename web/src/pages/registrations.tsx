@@ -15,6 +15,8 @@ import { useStreamEvent } from '../live-stream';
 import { canOperate, TRANSPORTS, type Customer, type Page, type Registration, type UnregisterResult, type User } from '../types';
 import { RegistrationDrawer } from './registration-drawer';
 
+const STATUS_LABEL = { registered: 'Registered', expiring: 'Expiring', unregistered: 'Unregistered', expired: 'Expired' } as const;
+
 type SortField = 'number' | 'aor' | 'sourceAddress' | 'userAgent' | 'registeredAt' | 'refreshedAt' | 'expiresAt';
 
 interface Filters {
@@ -125,7 +127,7 @@ export function RegistrationsPage({ user }: { readonly user: User }) {
         </div>
         <div class="field field-compact">
           <label for="f-ip">IP address</label>
-          <input id="f-ip" value={filters.ip} placeholder="192.0.2.7, 192.168.1.x, 10.0.0.0/8" onInput={(e) => set('ip', (e.target as HTMLInputElement).value)} data-testid="filter-ip" />
+          <input id="f-ip" value={filters.ip} placeholder="192.0.2.7, 192.168.1.x, 10.0.0.0/8" class="input-wide" onInput={(e) => set('ip', (e.target as HTMLInputElement).value)} data-testid="filter-ip" />
         </div>
         <div class="field field-compact">
           <label for="f-customer">Customer</label>
@@ -246,13 +248,15 @@ function RegistrationTable({ loaded, loading, filtered, sort, onSort, operator, 
               Registered
             </SortHeader>
             <SortHeader field="refreshedAt" state={sort} onSort={onSort}>
-              Last refresh
+              Refreshed
             </SortHeader>
             <th scope="col">Status</th>
             <th scope="col">NAT</th>
-            <th scope="col" class="col-actions">
-              <span class="visually-hidden">Actions</span>
-            </th>
+            {operator ? (
+              <th scope="col" class="col-actions">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            ) : null}
           </tr>
         </thead>
         <tbody>
@@ -261,11 +265,13 @@ function RegistrationTable({ loaded, loading, filtered, sort, onSort, operator, 
             const status = remaining === 0 ? 'expired' : r.status;
             return (
               <tr key={r.id} data-testid="registration-row" data-id={r.id} data-number={r.number} class={`row-${status}`}>
-                <td class="mono strong" title={r.aor}>
-                  {r.number}
+                <td class="nowrap">
+                  <button type="button" class="link-button mono strong" onClick={() => onDetails(r.id)} title={`Details of ${r.aor}`} data-testid="row-details">
+                    {r.number}
+                  </button>
                 </td>
                 <td>{r.customer ?? <span class="muted">—</span>}</td>
-                <td class="mono truncate" title={r.contact}>
+                <td class="mono truncate col-contact" title={r.contact}>
                   {r.contact}
                 </td>
                 <td class="mono nowrap">{hostPort(r.contactAddress, r.contactPort)}</td>
@@ -276,7 +282,7 @@ function RegistrationTable({ loaded, loading, filtered, sort, onSort, operator, 
                 <td class="mono nowrap num" data-testid="remaining" title={`expires ${dateTime(r.expiresAt)} (of ${r.expires} s)`}>
                   {duration(remaining)}
                 </td>
-                <td class="truncate ua" title={r.userAgent ?? ''}>
+                <td class="truncate col-ua" title={r.userAgent ?? ''}>
                   {r.userAgent ?? <span class="muted">—</span>}
                 </td>
                 <td class="mono nowrap" title={dateTime(r.registeredAt)}>
@@ -287,20 +293,17 @@ function RegistrationTable({ loaded, loading, filtered, sort, onSort, operator, 
                 </td>
                 <td>
                   <span class={`status status-${status}`} data-testid="status">
-                    {status === 'registered' ? 'Registered' : status === 'expiring' ? 'Expiring' : 'Expired'}
+                    {STATUS_LABEL[status]}
                   </span>
                 </td>
                 <td>{r.nat ? <span class="tag tag-nat" title="Behind NAT: the contact differs from the source address or is private">NAT</span> : <span class="muted">—</span>}</td>
-                <td class="col-actions nowrap">
-                  <button type="button" class="btn btn-small" onClick={() => onDetails(r.id)} aria-label={`Details of ${r.number}`} data-testid="row-details">
-                    Details
-                  </button>
-                  {operator ? (
+                {operator ? (
+                  <td class="col-actions nowrap">
                     <button type="button" class="btn btn-small btn-danger-ghost" onClick={() => onUnregister(r)} aria-label={`Force unregister ${r.number}`} data-testid="row-unregister">
                       Unregister
                     </button>
-                  ) : null}
-                </td>
+                  </td>
+                ) : null}
               </tr>
             );
           })}

@@ -9,11 +9,22 @@ import { isAdmin, type SettingKey, type Settings, type SettingValue, type User }
 
 type Draft = Record<string, string | boolean>;
 
-const asDraft = (k: SettingKey, v: SettingValue | undefined): string | boolean => (k.type === 'boolean' ? v === true : v === undefined || v === null ? '' : String(v));
+function asDraft(k: SettingKey, v: SettingValue | undefined): string | boolean {
+  if (k.type === 'boolean') return v === true;
+  if (v === undefined || v === null) return '';
+  if (Array.isArray(v)) return v.join(', ');
+  return String(v);
+}
 
 function parse(k: SettingKey, d: string | boolean): SettingValue {
   if (k.type === 'boolean') return d === true;
-  if (k.type === 'number') {
+  if (k.type === 'list') {
+    return String(d)
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+  }
+  if (k.type === 'number' || k.type === 'integer') {
     const n = Number(d);
     return String(d).trim() === '' || !Number.isFinite(n) ? String(d) : n;
   }
@@ -112,8 +123,18 @@ interface FieldProps {
 function SettingField({ setting: k, value, dirty, disabled, onChange }: FieldProps) {
   const id = `setting-${k.key}`;
   const helpId = `${id}-help`;
-  const range = k.type === 'number' && (k.min !== undefined || k.max !== undefined) ? ` Allowed: ${k.min ?? '…'} to ${k.max ?? '…'}.` : '';
-  const def = ` Default: ${typeof k.default === 'boolean' ? (k.default ? 'on' : 'off') : String(k.default)}.`;
+  const numeric = k.type === 'number' || k.type === 'integer';
+  const range = !numeric
+    ? ''
+    : k.min !== undefined && k.max !== undefined
+      ? ` Allowed: ${k.min} to ${k.max}.`
+      : k.min !== undefined
+        ? ` At least ${k.min}.`
+        : k.max !== undefined
+          ? ` At most ${k.max}.`
+          : '';
+  const allowed = k.type === 'list' && k.enum ? ` Comma-separated, in order; allowed: ${k.enum.join(', ')}.` : '';
+  const def = k.default === undefined ? '' : ` Default: ${typeof k.default === 'boolean' ? (k.default ? 'on' : 'off') : Array.isArray(k.default) ? k.default.join(', ') : String(k.default)}.`;
   let input;
   switch (k.type) {
     case 'boolean':
@@ -129,7 +150,8 @@ function SettingField({ setting: k, value, dirty, disabled, onChange }: FieldPro
       );
       break;
     case 'number':
-      input = <input id={id} type="number" value={String(value)} min={k.min} max={k.max} step="any" disabled={disabled} aria-describedby={helpId} onInput={(e) => onChange((e.target as HTMLInputElement).value)} data-testid={id} />;
+    case 'integer':
+      input = <input id={id} type="number" value={String(value)} min={k.min} max={k.max} step={k.type === 'integer' ? '1' : 'any'} disabled={disabled} aria-describedby={helpId} onInput={(e) => onChange((e.target as HTMLInputElement).value)} data-testid={id} />;
       break;
     default:
       input = <input id={id} value={String(value)} disabled={disabled} aria-describedby={helpId} onInput={(e) => onChange((e.target as HTMLInputElement).value)} data-testid={id} />;
@@ -144,6 +166,7 @@ function SettingField({ setting: k, value, dirty, disabled, onChange }: FieldPro
       <p id={helpId} class="help setting-help">
         {k.description}
         {range}
+        {allowed}
         {def}
       </p>
     </div>
