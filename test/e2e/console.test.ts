@@ -146,6 +146,17 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await expect.poll(() => page.getByTestId('total').textContent()).toMatch(/^1 matching binding$/);
     expect(await row(page, '1001').count()).toBe(1);
 
+    // The export links carry the same filters.
+    const csvHref = (await page.getByTestId('export-csv').getAttribute('href'))!;
+    expect(csvHref).toContain('ip=127.0.0.x');
+    const csv = await page.evaluate(async (h) => (await fetch(h)).text(), csvHref);
+    const lines = csv.trim().split(/\r?\n/);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^1001,/);
+    const jsonHref = (await page.getByTestId('export-json').getAttribute('href'))!;
+    const exported = JSON.parse(await page.evaluate(async (h) => (await fetch(h)).text(), jsonHref)) as Array<{ number: string }>;
+    expect(exported.map((r) => r.number)).toEqual(['1001']);
+
     await ip.fill('10.x.x.x');
     await page.getByTestId('empty-state').waitFor();
     expect(await page.getByTestId('empty-state').textContent()).toBe('No registrations match these filters.');
@@ -176,6 +187,13 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     const run = await register('1002', '1003');
     expect(run.status, run.errors || run.stdout).toBe(0);
     await row(page, '1003').waitFor();
+    // Sorting is the server's: by number descending, then ascending again.
+    const numbers = () => page.getByTestId('registration-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-number')));
+    await page.getByTestId('sort-number').click();
+    await expect.poll(numbers).toEqual(['1003', '1002', '1001']);
+    await page.getByTestId('sort-number').click();
+    await expect.poll(numbers).toEqual(['1001', '1002', '1003']);
+
     const file = join(shots, 'registrations.png');
     await page.screenshot({ path: file });
     expect(statSync(file).size).toBeGreaterThan(10_000);
@@ -293,6 +311,42 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await dialog.waitFor({ state: 'detached' });
     await page.locator('[data-testid="account-row"][data-username="2001"]').waitFor();
     expect(await page.getByTestId('notice').textContent()).toContain(`Created 2001@${DOMAIN}`);
+  });
+
+  it('accounts: a CSV import adds every line, a bad file is refused naming its line', async () => {
+    await page.getByTestId('nav-accounts').click();
+    await page.getByTestId('accounts-import').click();
+    const dialog = page.getByTestId('import-dialog');
+    const bad = 'username,domain,password,customer\n3001,console.test,pw-3001,initech\n,console.test,pw,initech\n';
+    await dialog.getByTestId('import-file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await dialog.getByTestId('import-submit').click();
+    await dialog.getByTestId('import-error').waitFor();
+    expect(await dialog.getByTestId('import-error').textContent()).toContain('line 3');
+
+    const good = ['username,domain,password,customer', ...Array.from({ length: 30 }, (_, i) => `${3001 + i},${DOMAIN},pw-${3001 + i},initech`)].join('\n');
+    await dialog.getByTestId('import-file').setInputFiles({ name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+    await dialog.getByTestId('import-submit').click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('notice').textContent()).toContain('Imported 30 accounts');
+    await page.locator('[data-testid="account-row"][data-username="3030"]').waitFor();
+
+    // Cursor paging: 34 accounts, 25 a page.
+    await page.getByLabel('Rows').selectOption('25');
+    await expect.poll(() => page.getByTestId('pager-info').textContent()).toBe('1–25 of 34 accounts');
+    await page.getByTestId('page-next').click();
+    await expect.poll(() => page.getByTestId('pager-info').textContent()).toBe('26–34 of 34 accounts');
+    expect(await page.getByTestId('account-row').count()).toBe(9);
+    expect(await page.getByTestId('page-next').isDisabled()).toBe(true);
+    await page.getByTestId('page-previous').click();
+    await expect.poll(() => page.getByTestId('pager-info').textContent()).toBe('1–25 of 34 accounts');
+  });
+
+  it('logging out returns to the login page, and a reload stays there', async () => {
+    await page.getByTestId('logout').click();
+    await page.getByTestId('login-form').waitFor();
+    await page.reload();
+    await page.getByTestId('login-form').waitFor();
+    expect(await page.getByTestId('topbar').count()).toBe(0);
   });
 
   it('locks logins after repeated failures and says how long to wait', async () => {
