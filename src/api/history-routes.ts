@@ -35,7 +35,7 @@ export async function historyRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       const p = parseAddressPattern(q.ip);
       if (typeof p === 'string') return reply.code(400).send({ error: `querystring.ip: ${p}` });
       if (p.prefix !== null && p.prefix === p.text) search.sourceAddress = p.text;
-      else if (p.prefix !== null) search.sourcePrefix = p.prefix;
+      else if (p.prefix !== null && p.prefix !== '') search.sourcePrefix = p.prefix;
       else search.sourceMatches = (a) => p.matches(a);
     }
     if (q.cursor !== undefined) {

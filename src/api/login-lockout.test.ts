@@ -190,4 +190,11 @@ describe('lockout keys', () => {
     expect(addressKey('2001:db8::1')).toBe('addr:2001:db8::1');
     expect(addressKey('198.51.100.7')).not.toBe(userKey('198.51.100.7'));
   });
+
+  it('a spray of failures from 150,000 addresses does not lift a lock in force', () => {
+    const l = lockout();
+    for (let i = 0; i < 3; i++) l.fail([alice], T0);
+    for (let i = 0; i < 150_000; i++) l.fail([addressKey(`2001:db8::${i.toString(16)}`)], T0 + 1000);
+    expect(l.lockedFor([alice], T0 + 2000)).toBe(298);
+  });
 });

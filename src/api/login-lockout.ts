@@ -39,6 +39,8 @@ export class LoginLockout {
       let t = this.tallies.get(k);
       if (t === undefined) {
         if (this.tallies.size >= MAX_KEYS) this.sweep(nowMs);
+        // Every slot holds a lock in force: this key goes uncounted rather than evict one.
+        if (this.tallies.size >= MAX_KEYS) continue;
         t = { failures: [], lockedUntil: 0 };
         this.tallies.set(k, t);
       }
@@ -72,7 +74,11 @@ export class LoginLockout {
     for (const [k, t] of this.tallies) {
       if (t.lockedUntil <= nowMs && (t.failures.length === 0 || t.failures[t.failures.length - 1]! <= from)) this.tallies.delete(k);
     }
-    if (this.tallies.size >= MAX_KEYS) this.tallies.clear();
+    // Still full of live counts (a spray from many addresses): drop counts, never locks, so
+    // that flooding the table cannot lift a lock that is in force.
+    if (this.tallies.size >= MAX_KEYS) {
+      for (const [k, t] of this.tallies) if (t.lockedUntil <= nowMs) this.tallies.delete(k);
+    }
   }
 }
 

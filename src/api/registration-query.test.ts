@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Binding } from '../registrar/binding.js';
 import { parseAddressPattern, type AddressPattern } from './address-pattern.js';
 import {
+  accountsByDomain,
   SORT_KEYS,
   bindingMatcher,
   decodeCursor,
@@ -111,8 +112,8 @@ describe('bindingMatcher', () => {
     expect(m(binding({ id: 3, userAgent: null }))).toBe(false);
   });
 
-  it('customerKeys match on username@domain', () => {
-    const m = bindingMatcher({ customerKeys: new Set(['1001@example.com']) }, T0, 0.1);
+  it('customerAccounts match on username and domain', () => {
+    const m = bindingMatcher({ customerAccounts: accountsByDomain(['1001@example.com']) }, T0, 0.1);
     expect(m(binding({ id: 1, username: '1001', domain: 'example.com' }))).toBe(true);
     expect(m(binding({ id: 2, username: '1001', domain: 'example.net' }))).toBe(false);
     expect(m(binding({ id: 3, username: '1002', domain: 'example.com' }))).toBe(false);

@@ -14,8 +14,8 @@ export interface RegistrationFilter {
   readonly number?: string;
   readonly numberPrefix?: string;
   readonly ip?: AddressPattern;
-  /** `username@domain` of the customer's accounts. */
-  readonly customerKeys?: ReadonlySet<string>;
+  /** The customer's accounts: usernames by domain. */
+  readonly customerAccounts?: ReadonlyMap<string, ReadonlySet<string>>;
   readonly status?: 'registered' | 'expiring';
   /** Lowercased substring. */
   readonly userAgent?: string;
@@ -45,8 +45,9 @@ export function bindingMatcher(f: RegistrationFilter, nowMs: number, expiringSha
       if (s === 'Unregistered') return false;
     }
     if (f.userAgent !== undefined && (b.userAgent === null || !b.userAgent.toLowerCase().includes(f.userAgent))) return false;
-    if (f.customerKeys !== undefined && !f.customerKeys.has(`${b.username}@${b.domain}`)) return false;
+    if (f.customerAccounts !== undefined && f.customerAccounts.get(b.domain)?.has(b.username) !== true) return false;
     if (f.ip !== undefined && !f.ip.matches(b.sourceAddress)) {
+      if (f.ip.hint !== null && !b.contact.includes(f.ip.hint)) return false;
       const c = contactHostPort(b.contact);
       if (c === null || !f.ip.matches(c.host)) return false;
     }
@@ -159,4 +160,17 @@ export function decodeCursor(text: string): Cursor | null {
   } catch {
     return null;
   }
+}
+
+/** Usernames by domain from `user@domain` keys (the store's keysOfCustomer). */
+export function accountsByDomain(keys: readonly string[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const k of keys) {
+    const at = k.lastIndexOf('@');
+    const domain = k.slice(at + 1);
+    let users = out.get(domain);
+    if (users === undefined) out.set(domain, (users = new Set()));
+    users.add(k.slice(0, at));
+  }
+  return out;
 }

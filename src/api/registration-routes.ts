@@ -10,6 +10,7 @@ import { audit, type ApiContext } from './api-context.js';
 import { parseAddressPattern } from './address-pattern.js';
 import {
   SORT_KEYS,
+  accountsByDomain,
   bindingMatcher,
   decodeCursor,
   encodeCursor,
@@ -65,7 +66,7 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
       ...(q.number !== undefined ? { number: q.number } : {}),
       ...(q.numberPrefix !== undefined ? { numberPrefix: q.numberPrefix } : {}),
       ...(ip !== undefined ? { ip } : {}),
-      ...(q.customer !== undefined ? { customerKeys: new Set(ctx.store.accounts.keysOfCustomer(q.customer)) } : {}),
+      ...(q.customer !== undefined ? { customerAccounts: accountsByDomain(ctx.store.accounts.keysOfCustomer(q.customer)) } : {}),
       ...(q.status !== undefined ? { status: q.status } : {}),
       ...(q.userAgent !== undefined ? { userAgent: q.userAgent.toLowerCase() } : {}),
       ...(q.transport !== undefined ? { transport: q.transport } : {}),
@@ -87,7 +88,7 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
     const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
     if (q.cursor !== undefined && cursor === null) return reply.code(400).send({ error: 'querystring.cursor: not a cursor of this list (use nextCursor as given)' });
     const now = ctx.now();
-    const page = queryRegistrations(ctx.table.all(), bindingMatcher(filter, now, share()), q.sort, q.order === 'desc', q.limit, cursor);
+    const page = queryRegistrations(ctx.table.snapshot(), bindingMatcher(filter, now, share()), q.sort, q.order === 'desc', q.limit, cursor);
     return {
       items: page.items.map((b) => registrationJson(b, now, share(), customerOf(b))),
       total: page.total,
@@ -102,7 +103,7 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
     const now = ctx.now();
     const matches = bindingMatcher(filter, now, share());
     const rows: Binding[] = [];
-    for (const b of ctx.table.all()) if (matches(b)) rows.push(b);
+    for (const b of ctx.table.snapshot()) if (matches(b)) rows.push(b);
     const dir = q.order === 'desc' ? -1 : 1;
     const keyed = rows.map((b) => ({ k: sortKeyOf(b, q.sort), b }));
     keyed.sort((x, y) => dir * (x.k === y.k ? x.b.id - y.b.id : x.k < y.k ? -1 : 1));

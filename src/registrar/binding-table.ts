@@ -51,6 +51,18 @@ export class BindingTable {
     }
   }
 
+  /** Every binding, in an array: several times cheaper to walk than all()'s generator. */
+  snapshot(): Binding[] {
+    const out: Binding[] = new Array<Binding>(this.count);
+    let n = 0;
+    for (const v of this.byAor.values()) {
+      if (v instanceof Binding) out[n++] = v;
+      else for (let i = 0; i < v.length; i++) out[n++] = v[i]!;
+    }
+    out.length = n;
+    return out;
+  }
+
   /** Adds a new binding, or re-files one whose expiry changed (a refresh). */
   put(b: Binding): void {
     if (!b.inTable) {

@@ -8,26 +8,39 @@ export interface HostPort {
   readonly port: number | null;
 }
 
+/** Where the host of a sip:/sips: URI starts and ends, or -1 (other schemes, no host). */
+function hostRange(uri: string): number {
+  const b = uri.charCodeAt(0) === 0x3c /* < */ ? 1 : 0;
+  let i: number;
+  const c3 = uri.charCodeAt(b + 3);
+  if ((uri.charCodeAt(b) | 0x20) !== 0x73 || (uri.charCodeAt(b + 1) | 0x20) !== 0x69 || (uri.charCodeAt(b + 2) | 0x20) !== 0x70) return -1;
+  if (c3 === 0x3a /* : */) i = b + 4;
+  else if ((c3 | 0x20) === 0x73 && uri.charCodeAt(b + 4) === 0x3a) i = b + 5;
+  else return -1;
+  // The userinfo may hold ';' and '?' (RFC 3261 user-unreserved) but never an unescaped '@',
+  // so the host starts after the first '@', if there is one before the URI ends.
+  const close = uri.indexOf('>', i);
+  const at = uri.indexOf('@', i);
+  if (at >= 0 && (close < 0 || at < close)) i = at + 1;
+  return i;
+}
+
 export function contactHostPort(uri: string): HostPort | null {
-  const colon = uri.indexOf(':');
-  if (colon < 0) return null;
-  // The host part ends at the first of ; ? > after the userinfo.
+  const start = hostRange(uri);
+  if (start < 0 || start >= uri.length) return null;
   let end = uri.length;
-  for (let i = colon + 1; i < uri.length; i++) {
+  for (let i = start; i < uri.length; i++) {
     const c = uri.charCodeAt(i);
     if (c === 0x3b /* ; */ || c === 0x3f /* ? */ || c === 0x3e /* > */) {
       end = i;
       break;
     }
   }
-  const at = uri.lastIndexOf('@', end - 1);
-  const start = at > colon ? at + 1 : colon + 1;
   if (start >= end) return null;
   if (uri.charCodeAt(start) === 0x5b /* [ */) {
     const close = uri.indexOf(']', start);
     if (close < 0 || close >= end) return null;
-    const host = uri.slice(start + 1, close).toLowerCase();
-    return { host, port: portAt(uri, close + 1, end) };
+    return { host: uri.slice(start + 1, close).toLowerCase(), port: portAt(uri, close + 1, end) };
   }
   const portColon = uri.indexOf(':', start);
   if (portColon >= 0 && portColon < end) return { host: uri.slice(start, portColon).toLowerCase(), port: portAt(uri, portColon, end) };

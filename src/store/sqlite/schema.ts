@@ -106,8 +106,11 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   `,
 
-  // 2: console users, API tokens, login sessions, audit log.
+  // 2: console users, API tokens, login sessions, audit log; accounts by customer.
   `
+  -- The registrations list and the history filter by customer account.
+  CREATE INDEX accounts_customer ON accounts (customer) WHERE customer IS NOT NULL;
+
   -- Names compare case-insensitively: "Admin" and "admin" would be two logins that look alike.
   -- AUTOINCREMENT so that an id, once a user's, never names a later user (a token or a session
   -- checked against a stale id must not find someone else).
