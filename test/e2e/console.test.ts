@@ -103,6 +103,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await page.getByTestId('login-submit').click();
     await page.getByTestId('login-error').waitFor();
     expect(await page.getByTestId('login-error').textContent()).toContain('Wrong user name or password');
+    if (keepShots) await page.screenshot({ path: join(shots, 'login.png') });
 
     await page.getByTestId('login-password').fill(ADMIN_PW);
     await page.getByTestId('login-submit').click();
@@ -243,6 +244,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await unregister.click();
     await dialog.waitFor();
     await dialog.getByTestId('terminate-calls').check();
+    if (keepShots) await page.screenshot({ path: join(shots, 'unregister-dialog.png') });
     await dialog.getByTestId('confirm-ok').click();
     await dialog.waitFor({ state: 'detached' });
     await row(page, '1001').waitFor({ state: 'detached' });

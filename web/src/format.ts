@@ -35,7 +35,8 @@ export function fromLocalInput(value: string): number | undefined {
 }
 
 export function rate(perSecond: number): string {
-  return perSecond >= 100 ? perSecond.toFixed(0) : perSecond >= 10 ? perSecond.toFixed(1) : perSecond.toFixed(2);
+  // The server gives tenths.
+  return perSecond >= 100 ? perSecond.toFixed(0) : perSecond.toFixed(1);
 }
 
 export function json(v: unknown): string {

@@ -11,7 +11,9 @@ const stateListeners = new Set<(s: StreamState) => void>();
 let source: EventSource | null = null;
 let state: StreamState = 'down';
 let retryTimer: ReturnType<typeof setTimeout> | null = null;
-const EVENT_NAMES = ['stats', 'registration'] as const;
+// `overflow` (not in docs/api.md): the server dropped events for this slow client; whoever
+// shows registrations must refresh as for a `registration`.
+const EVENT_NAMES = ['stats', 'registration', 'overflow'] as const;
 
 function setState(s: StreamState): void {
   state = s;

@@ -87,6 +87,7 @@ export function RegistrationsPage({ user }: { readonly user: User }) {
   }, [reload]);
   useEffect(() => () => void (pending.current && clearTimeout(pending.current)), []);
   useStreamEvent('registration', liveReload);
+  useStreamEvent('overflow', liveReload);
 
   const customers = useQuery(async (signal) => api.get<Customer[]>('/customers', undefined, signal), []);
   const set = <K extends keyof Filters>(k: K, v: Filters[K]) => setFilters((f) => ({ ...f, [k]: v }));
@@ -127,7 +128,7 @@ export function RegistrationsPage({ user }: { readonly user: User }) {
         </div>
         <div class="field field-compact">
           <label for="f-ip">IP address</label>
-          <input id="f-ip" value={filters.ip} placeholder="192.0.2.7, 192.168.1.x, 10.0.0.0/8" class="input-wide" onInput={(e) => set('ip', (e.target as HTMLInputElement).value)} data-testid="filter-ip" />
+          <input id="f-ip" value={filters.ip} placeholder="exact, 192.168.1.x or CIDR" class="input-wide" onInput={(e) => set('ip', (e.target as HTMLInputElement).value)} data-testid="filter-ip" />
         </div>
         <div class="field field-compact">
           <label for="f-customer">Customer</label>
