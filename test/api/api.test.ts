@@ -446,7 +446,17 @@ describe('management API', () => {
       expect(users.every((u) => u.passwordHash === undefined)).toBe(true);
       expect((await admin.raw('DELETE', '/api/users/admin')).status).toBe(409);
       expect((await admin.raw('PATCH', '/api/users/admin', { role: 'operator' })).status).toBe(409);
+      // A new password: the old one stops working, the user's sessions end.
+      const carol = await login(server.httpUrl!, 'carol', 'a-long-enough-password');
+      await admin.json('PATCH', '/api/users/carol', { password: 'another-long-password' });
+      expect((await carol.get('/api/session')).status).toBe(401);
+      const old = await fetch(`${server.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'carol', password: 'a-long-enough-password' }) });
+      expect(old.status).toBe(401);
+      await login(server.httpUrl!, 'carol', 'another-long-password');
+      const role = await admin.json<{ role: string }>('PATCH', '/api/users/carol', { role: 'read-only' });
+      expect(role.role).toBe('read-only');
       expect((await admin.raw('DELETE', '/api/users/carol')).status).toBe(204);
+      expect((await admin.raw('DELETE', '/api/users/carol')).status).toBe(404);
     });
 
     it('the audit log records who, from where, what, before and after — never a password', async () => {
@@ -465,6 +475,19 @@ describe('management API', () => {
       expect(Object.keys(doc.paths)).toContain(p);
     }
     expect((await fetch(`${server.httpUrl}/api/docs`)).status).toBe(200);
+  });
+
+  it('`rollcall serve` says how to make the first console user when there is none', async () => {
+    const empty = tempDataDir('api-empty');
+    const s = await startServer({ dataDir: empty, domains: [DOMAIN] });
+    try {
+      const warning = s.logs.find((l) => String(l['msg']).startsWith('no console user yet'));
+      expect(String(warning?.['msg'])).toContain(`rollcall users add NAME --role admin --data-dir ${empty}`);
+      expect(String(warning?.['msg'])).toContain(s.httpUrl!);
+    } finally {
+      await s.stop();
+      removeDir(empty);
+    }
   });
 
   it('unknown API routes are 404 with a message', async () => {
