@@ -313,6 +313,15 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await dialog.waitFor({ state: 'detached' });
     await page.locator('[data-testid="account-row"][data-username="2001"]').waitFor();
     expect(await page.getByTestId('notice').textContent()).toContain(`Created 2001@${DOMAIN}`);
+
+    // Edit: disable it and give it its own binding limit.
+    const acct = page.locator('[data-testid="account-row"][data-username="2001"]');
+    await acct.getByTestId('account-edit').click();
+    await dialog.getByTestId('account-enabled').uncheck();
+    await dialog.getByLabel('Max bindings').fill('2');
+    await dialog.getByTestId('account-save').click();
+    await dialog.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await acct.textContent()) ?? '').toMatch(/disabled.*2/i);
   });
 
   it('accounts: a CSV import adds every line, a bad file is refused naming its line', async () => {
@@ -341,6 +350,31 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     expect(await page.getByTestId('page-next').isDisabled()).toBe(true);
     await page.getByTestId('page-previous').click();
     await expect.poll(() => page.getByTestId('pager-info').textContent()).toBe('1–25 of 34 accounts');
+  });
+
+  it('users: the password policy is enforced with its message; add, change role, delete', async () => {
+    await page.getByTestId('nav-users').click();
+    await page.getByTestId('users-add').click();
+    const dialog = page.getByTestId('user-dialog');
+    await dialog.getByTestId('user-name').fill('op1');
+    await dialog.getByTestId('user-role-new').selectOption('operator');
+    await dialog.getByTestId('user-password-new').fill('short');
+    await dialog.getByTestId('user-save').click();
+    await dialog.getByTestId('user-error').waitFor();
+    expect(await dialog.getByTestId('user-error').textContent()).toMatch(/password/);
+    await dialog.getByTestId('user-password-new').fill('a-long-enough-passphrase');
+    await dialog.getByTestId('user-save').click();
+    await dialog.waitFor({ state: 'detached' });
+    const op = page.locator('[data-testid="user-row"][data-name="op1"]');
+    await op.waitFor();
+    expect(await op.getByTestId('user-role').inputValue()).toBe('operator');
+
+    await op.getByTestId('user-role').selectOption('read-only');
+    await expect.poll(() => page.getByTestId('notice').textContent()).toContain('op1 is now read-only');
+
+    await op.getByTestId('user-delete').click();
+    await page.getByTestId('confirm-dialog').getByTestId('confirm-ok').click();
+    await op.waitFor({ state: 'detached' });
   });
 
   it('logging out returns to the login page, and a reload stays there', async () => {
