@@ -1,15 +1,15 @@
 // The web console in a real headless Chromium against the built server: log in, watch a
 // phone registered by SIPp appear live (from the event stream: the page is already open),
 // filter, open the details with the raw REGISTER, force-unregister it, and check what a
-// read-only user is offered. Screenshots at 1366×768 go to a temporary directory (or to
-// $ROLLCALL_E2E_SCREENSHOTS, kept, to look at them).
+// read-only user is offered. Screenshots of every page at 1366×768 are saved under
+// test-output/screenshots/ (git-ignored; $ROLLCALL_E2E_SCREENSHOTS names another folder) to
+// look at after a run.
 
-import { existsSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, rollcall, startServer, tempDataDir, type ServerProcess } from '../support/rollcall-process.js';
+import { removeDir, rollcall, ROOT, startServer, tempDataDir, type ServerProcess } from '../support/rollcall-process.js';
 import { injectionFile, runSipp, scenario, SIPP_AVAILABLE, SIPP_SKIP_REASON } from '../support/sipp.js';
 import { waitForHttpUrl } from './console-server.js';
 
@@ -34,7 +34,6 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
   let admin: BrowserContext;
   let page: Page;
   let shots: string;
-  const keepShots = process.env['ROLLCALL_E2E_SCREENSHOTS'];
   const pageErrors: string[] = [];
 
   function watchErrors(p: Page, who: string): void {
@@ -69,7 +68,8 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
 
   beforeAll(async () => {
     dataDir = tempDataDir('e2e');
-    shots = keepShots ? (mkdirSync(keepShots, { recursive: true }), keepShots) : mkdtempSync(join(tmpdir(), 'rollcall-shots-'));
+    shots = process.env['ROLLCALL_E2E_SCREENSHOTS'] ?? join(ROOT, 'test-output', 'screenshots');
+    mkdirSync(shots, { recursive: true });
     for (const [name, role, pw] of [['admin', 'admin', ADMIN_PW], ['viewer', 'read-only', VIEWER_PW]] as const) {
       const r = rollcall(['users', 'add', name, '--role', role, '--password', pw, '--data-dir', dataDir]);
       expect(r.status, r.stderr).toBe(0);
@@ -91,8 +91,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await browser?.close();
     await server?.stop();
     if (dataDir) removeDir(dataDir);
-    if (shots && !keepShots) removeDir(shots);
-    else if (shots) console.info(`console screenshots kept in ${shots}`);
+    if (shots) console.info(`console screenshots saved in ${shots}`);
   });
 
   it('shows the login page, says so for a wrong password, then logs in to an empty table', async () => {
@@ -103,7 +102,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await page.getByTestId('login-submit').click();
     await page.getByTestId('login-error').waitFor();
     expect(await page.getByTestId('login-error').textContent()).toContain('Wrong user name or password');
-    if (keepShots) await page.screenshot({ path: join(shots, 'login.png') });
+    await page.screenshot({ path: join(shots, 'login.png') });
 
     await page.getByTestId('login-password').fill(ADMIN_PW);
     await page.getByTestId('login-submit').click();
@@ -178,7 +177,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     expect(fields).toContain('SIPp interop test');
     await drawer.getByTestId('event-row').first().waitFor();
     expect(await drawer.getByTestId('drawer-history').textContent()).toContain('registered');
-    if (keepShots) await page.screenshot({ path: join(shots, 'registration-details.png') });
+    await page.screenshot({ path: join(shots, 'registration-details.png') });
 
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'detached' });
@@ -244,7 +243,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await unregister.click();
     await dialog.waitFor();
     await dialog.getByTestId('terminate-calls').check();
-    if (keepShots) await page.screenshot({ path: join(shots, 'unregister-dialog.png') });
+    await page.screenshot({ path: join(shots, 'unregister-dialog.png') });
     await dialog.getByTestId('confirm-ok').click();
     await dialog.waitFor({ state: 'detached' });
     await row(page, '1001').waitFor({ state: 'detached' });
@@ -254,6 +253,19 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await page.getByTestId('nav-audit').click();
     await page.getByTestId('audit-table').waitFor();
     await expect.poll(async () => (await page.getByTestId('audit-table').textContent()) ?? '').toMatch(/unregister/i);
+
+    // …and the history has the removal.
+    await page.getByTestId('nav-history').click();
+    await page.getByTestId('history-table').waitFor();
+    await page.getByTestId('history-number').fill('1001');
+    await page.getByTestId('history-type').selectOption('force-removed');
+    await expect.poll(() => page.getByTestId('event-row').count()).toBe(1);
+    const removal = (await page.getByTestId('event-row').first().textContent()) ?? '';
+    expect(removal).toContain('force-removed');
+    expect(removal).toContain('by admin');
+    await page.screenshot({ path: join(shots, 'history-force-removed.png') });
+    await page.getByTestId('history-number').fill('');
+    await page.getByTestId('history-type').selectOption('');
   });
 
   it('every section opens from the navigation and shows its data', async () => {
@@ -270,7 +282,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
       await page.getByTestId(container).waitFor();
       await page.getByTestId(item).first().waitFor();
       expect(page.url()).toContain(`#/${nav}`);
-      if (keepShots) await page.screenshot({ path: join(shots, `${nav}.png`) });
+      await page.screenshot({ path: join(shots, `${nav}.png`) });
     }
     await page.getByTestId('nav-accounts').click();
     await expect.poll(() => page.getByTestId('account-row').count()).toBe(3);

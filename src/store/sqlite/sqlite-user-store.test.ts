@@ -136,7 +136,7 @@ describe('SQLite console user store', () => {
     await store.close();
     const file = join(dataDir, 'rollcall.db');
     const db = new Database(file);
-    db.exec('DROP TABLE audit; DROP TABLE sessions; DROP TABLE api_tokens; DROP TABLE users');
+    db.exec('DROP TABLE audit; DROP TABLE sessions; DROP TABLE api_tokens; DROP TABLE users; DROP INDEX accounts_customer');
     db.exec(`INSERT INTO accounts (username, domain, ha1_md5, ha1_sha256, created_at, updated_at)
       VALUES ('1001', 'example.com', '${'0'.repeat(32)}', '${'0'.repeat(64)}', 1, 1)`);
     db.pragma('user_version = 1');
