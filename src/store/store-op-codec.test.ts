@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StoreOpEncoder, StoreOpReader, decodeStoreOps, encodeStoreOps } from './store-op-codec.js';
-import type { StoreOp } from './store.js';
-import { bindingRecord, putBinding, registrationEvent } from './store-records.fixture.js';
+import { FAILURE_REASONS, type StoreOp } from './store.js';
+import { bindingRecord, failureRecord, putBinding, registrationEvent } from './store-records.fixture.js';
 
 /** The ops of one refresh as the registrar makes them: the event shares the binding's strings. */
 function refresh(id: number): StoreOp[] {
@@ -55,6 +55,49 @@ describe('store op codec', () => {
       },
     ];
     expect(decodeStoreOps(encodeStoreOps(ops))).toEqual(ops);
+  });
+
+  it('round-trips failed registrations, every reason and every nullable field, between other ops', () => {
+    const ops: StoreOp[] = [
+      putBinding(1),
+      ...FAILURE_REASONS.map((reason, i): StoreOp => ({
+        op: 'failure',
+        failure: failureRecord({ time: 1_700_000_000_000 + i, reason, count: i + 1 }),
+      })),
+      {
+        op: 'failure',
+        failure: failureRecord({
+          sourceAddress: '2001:db8::7',
+          sourcePort: 65_535,
+          transport: 'WSS',
+          username: null,
+          userAgent: null,
+          detail: 'Authorization for realm other.example',
+          count: 250_000,
+        }),
+      },
+      { op: 'failure', failure: failureRecord({ username: 'jösé', userAgent: 'Téléphone ☎', detail: 'nonce 🚀 stale' }) },
+      { op: 'event', event: registrationEvent({ type: 'auth-failed', reason: 'wrong password' }) },
+      { op: 'failure', failure: failureRecord() },
+    ];
+    expect(decodeStoreOps(encodeStoreOps(ops))).toEqual(ops);
+  });
+
+  it('writes a flood of failures from one source in a few bytes each', () => {
+    const flood: StoreOp[] = Array.from({ length: 100 }, (_, i) => ({
+      op: 'failure',
+      failure: failureRecord({ time: 1_700_000_000_000 + i * 1000, count: 40 + i }),
+    }));
+    const encoded = encodeStoreOps(flood);
+    // time, reason, port and count; source, transport, username, User-Agent and detail repeat.
+    expect(encoded.length / flood.length).toBeLessThan(50);
+    expect(decodeStoreOps(encoded)).toEqual(flood);
+  });
+
+  it('fails on a failure reason it does not know', () => {
+    expect(() =>
+      new StoreOpEncoder().encode([{ op: 'failure', failure: failureRecord({ reason: 'bad-vibes' as 'malformed' }) }]),
+    ).toThrow('unknown failure reason "bad-vibes"');
   });
 
   it('keeps non-ASCII text and message bytes exactly', () => {
@@ -146,7 +189,13 @@ describe('store op codec', () => {
   });
 
   it('reads a batch op by op, reusing one object per kind', () => {
-    const reader = new StoreOpReader(encodeStoreOps([...refresh(1), ...refresh(2)]));
+    const reader = new StoreOpReader(
+      encodeStoreOps([
+        ...refresh(1),
+        { op: 'failure', failure: failureRecord({ reason: 'rate-limited', count: 12 }) },
+        ...refresh(2),
+      ]),
+    );
     const seen: string[] = [];
     let firstPut: StoreOp | null = null;
     for (let op = reader.next(); op !== null; op = reader.next()) {
@@ -156,11 +205,14 @@ describe('store op codec', () => {
         seen.push(`put ${op.binding.id} ${op.lastRequest.toString('latin1', 0, 8)}`);
       } else if (op.op === 'event') {
         seen.push(`event ${op.event.type} ${op.event.bindingId} ${op.event.aor}`);
+      } else if (op.op === 'failure') {
+        seen.push(`failure ${op.failure.reason} ${op.failure.sourceAddress} x${op.failure.count}`);
       }
     }
     expect(seen).toEqual([
       'put 1 REGISTER',
       'event refreshed 1 sip:1001@example.com',
+      'failure rate-limited 203.0.113.9 x12',
       'put 2 REGISTER',
       'event refreshed 2 sip:1002@example.com',
     ]);

@@ -6,7 +6,7 @@
 //
 // Layout, all little-endian, no alignment:
 //   batch   := VERSION:u8 op*
-//   op      := kind:u8 fields (in the order #binding and #event write them)
+//   op      := kind:u8 fields (in the order #binding, #event and #failure write them)
 //   number  := 0:u8 (null) | 1:u8 f64
 //   string  := len:u32 utf8[len] | NULL:u32 | REPEAT:u32
 //   bytes   := len:u32 raw[len] | REPEAT:u32
@@ -15,15 +15,26 @@
 // REPEAT stands for the value last written in the same slot of the same batch (an event's
 // AOR slot is the binding's AOR slot, and so on), so the fields an event shares with the
 // binding just before it, and the domain, transport, local address and User-Agent shared by
-// a whole batch, are written and decoded once.
+// a whole batch, are written and decoded once. Failures use the same slots for the same
+// things (source, transport, username, User-Agent): a flood from one source repeats them all.
 
-import { EVENT_TYPES, type BindingRecord, type EventType, type RegistrationEvent, type StoreOp } from './store.js';
+import {
+  EVENT_TYPES,
+  FAILURE_REASONS,
+  type BindingRecord,
+  type EventType,
+  type FailureReason,
+  type FailureRecord,
+  type RegistrationEvent,
+  type StoreOp,
+} from './store.js';
 
 const VERSION = 1;
 
 const OP_PUT_BINDING = 1;
 const OP_DELETE_BINDING = 2;
 const OP_EVENT = 3;
+const OP_FAILURE = 4;
 
 const NULL_LENGTH = 0xffff_ffff;
 const REPEAT_LENGTH = 0xffff_fffe;
@@ -41,7 +52,8 @@ const S_LOCAL_ADDRESS = 8;
 const S_USER_AGENT = 9;
 const S_PATH = 10;
 const S_REASON = 11;
-const STRING_SLOTS = 12;
+const S_DETAIL = 12;
+const STRING_SLOTS = 13;
 const B_REQUEST = 0;
 const B_RESPONSE = 1;
 const BYTES_SLOTS = 2;
@@ -50,6 +62,7 @@ const BYTES_SLOTS = 2;
 const SHORT_STRING = 24;
 
 const EVENT_TYPE_CODES: ReadonlyMap<string, number> = new Map(EVENT_TYPES.map((type, i) => [type, i]));
+const FAILURE_REASON_CODES: ReadonlyMap<string, number> = new Map(FAILURE_REASONS.map((reason, i) => [reason, i]));
 
 const INITIAL_CAPACITY = 256 * 1024;
 
@@ -125,6 +138,11 @@ export class StoreOpEncoder {
         this.#bytes[this.#pos++] = OP_EVENT;
         this.#event(op.event);
         return;
+      case 'failure':
+        this.#ensure(1);
+        this.#bytes[this.#pos++] = OP_FAILURE;
+        this.#failure(op.failure);
+        return;
       default:
         throw new Error(`unknown store op ${JSON.stringify((op as { op: unknown }).op)}`);
     }
@@ -174,6 +192,21 @@ export class StoreOpEncoder {
     this.#string(S_TRANSPORT, e.transport);
     this.#string(S_USER_AGENT, e.userAgent);
     this.#string(S_REASON, e.reason);
+  }
+
+  #failure(f: FailureRecord): void {
+    const reason = FAILURE_REASON_CODES.get(f.reason);
+    if (reason === undefined) throw new Error(`unknown failure reason ${JSON.stringify(f.reason)}`);
+    this.#number(f.time);
+    this.#ensure(1);
+    this.#bytes[this.#pos++] = reason;
+    this.#string(S_SOURCE_ADDRESS, f.sourceAddress);
+    this.#number(f.sourcePort);
+    this.#string(S_TRANSPORT, f.transport);
+    this.#string(S_USERNAME, f.username);
+    this.#string(S_USER_AGENT, f.userAgent);
+    this.#string(S_DETAIL, f.detail);
+    this.#number(f.count);
   }
 
   #number(value: number | null | undefined): void {
@@ -340,6 +373,18 @@ export class StoreOpReader {
     reason: null,
   };
   readonly #event: { op: 'event'; event: RegistrationEvent } = { op: 'event', event: this.#eventRecord };
+  readonly #failureRecord: Mutable<FailureRecord> = {
+    time: 0,
+    sourceAddress: '',
+    sourcePort: 0,
+    transport: '',
+    username: null,
+    userAgent: null,
+    reason: 'wrong-password',
+    detail: null,
+    count: 1,
+  };
+  readonly #failure: { op: 'failure'; failure: FailureRecord } = { op: 'failure', failure: this.#failureRecord };
 
   constructor(batch: Buffer) {
     this.#bytes = batch;
@@ -368,6 +413,9 @@ export class StoreOpReader {
       case OP_EVENT:
         this.#readEvent();
         return this.#event;
+      case OP_FAILURE:
+        this.#readFailure();
+        return this.#failure;
       default:
         throw new Error(`corrupt store op batch: op kind ${kind} at byte ${this.#pos - 1}`);
     }
@@ -420,6 +468,22 @@ export class StoreOpReader {
     e.transport = this.#readString(S_TRANSPORT);
     e.userAgent = this.#readString(S_USER_AGENT);
     e.reason = this.#readString(S_REASON);
+  }
+
+  #readFailure(): void {
+    // Non-null fields may still read as null (see the layout): SQLite's NOT NULL says so.
+    const f = this.#failureRecord as Record<keyof FailureRecord, unknown>;
+    f.time = this.#readNumber();
+    const reason = FAILURE_REASONS[this.#bytes[this.#pos++]!];
+    if (reason === undefined) throw new Error(`corrupt store op batch: failure reason at byte ${this.#pos - 1}`);
+    f.reason = reason as FailureReason;
+    f.sourceAddress = this.#readString(S_SOURCE_ADDRESS);
+    f.sourcePort = this.#readNumber();
+    f.transport = this.#readString(S_TRANSPORT);
+    f.username = this.#readString(S_USERNAME);
+    f.userAgent = this.#readString(S_USER_AGENT);
+    f.detail = this.#readString(S_DETAIL);
+    f.count = this.#readNumber();
   }
 
   #readNumber(): number | null {
@@ -486,6 +550,9 @@ export function decodeStoreOps(batch: Buffer): StoreOp[] {
         break;
       case 'event':
         ops.push({ op: 'event', event: { ...op.event } });
+        break;
+      case 'failure':
+        ops.push({ op: 'failure', failure: { ...op.failure } });
         break;
     }
   }

@@ -1,8 +1,8 @@
-// Test records for the store's tests and fixtures: a valid binding, event or account with
-// whatever a test wants to vary.
+// Test records for the store's tests and fixtures: a valid binding, event, failure or account
+// with whatever a test wants to vary.
 
 import { createHash } from 'node:crypto';
-import type { BindingRecord, NewAccount, RegistrationEvent, StoreOp } from './store.js';
+import type { BindingRecord, FailureRecord, NewAccount, RegistrationEvent, StoreOp } from './store.js';
 
 export function bindingRecord(id: number, change: Partial<BindingRecord> = {}): BindingRecord {
   const now = 1_700_000_000_000 + id;
@@ -53,6 +53,21 @@ export function registrationEvent(change: Partial<RegistrationEvent> = {}): Regi
     transport: 'udp',
     userAgent: 'Fixture Phone 1.0',
     reason: null,
+    ...change,
+  };
+}
+
+export function failureRecord(change: Partial<FailureRecord> = {}): FailureRecord {
+  return {
+    time: 1_700_000_000_000,
+    sourceAddress: '203.0.113.9',
+    sourcePort: 5070,
+    transport: 'UDP',
+    username: '1001',
+    userAgent: 'friendly-scanner',
+    reason: 'wrong-password',
+    detail: null,
+    count: 1,
     ...change,
   };
 }

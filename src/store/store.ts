@@ -20,10 +20,26 @@ export interface AccountRecord {
   readonly minExpires: number | null;
   readonly maxExpires: number | null;
   readonly maxBindings: number | null;
+  /** How a REGISTER from this account is authenticated (SPEC §3). */
+  readonly authMode: AuthMode;
+  /**
+   * Where it may register from: CIDRs or bare addresses (IPv4 or IPv6); for 'ip-port' an
+   * entry may also be `ADDR:PORT` or `[v6]:PORT`. null: from anywhere (never empty).
+   */
+  readonly allowedNetworks: readonly string[] | null;
   /** Epoch milliseconds. */
   readonly createdAt: number;
   readonly updatedAt: number;
 }
+
+/**
+ * SPEC §3. `password`: digest. `ip`: the source address alone, no challenge. `ip-port`: the
+ * source address and port. `ip-and-password`: digest, and only from allowedNetworks.
+ * `ip` and `ip-port` need a non-empty allowedNetworks; in the other modes a non-null
+ * allowedNetworks restricts where a correct password is accepted from.
+ */
+export const AUTH_MODES = ['password', 'ip', 'ip-port', 'ip-and-password'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 export interface NewAccount {
   readonly username: string;
@@ -35,6 +51,10 @@ export interface NewAccount {
   readonly minExpires?: number | null;
   readonly maxExpires?: number | null;
   readonly maxBindings?: number | null;
+  /** Default 'password'. */
+  readonly authMode?: AuthMode;
+  /** Default null (from anywhere). An empty list is stored as null, except for ip/ip-port, which refuse it. */
+  readonly allowedNetworks?: readonly string[] | null;
 }
 
 /** A registered contact of an AOR, as made durable. Times are epoch milliseconds. */
@@ -79,6 +99,9 @@ export const EVENT_TYPES = [
   'rejected',
   'auth-failed',
   'force-removed',
+  // SIP security (SPEC §7): a source address or username blocked, or its block lifted.
+  'blocked',
+  'unblocked',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -111,7 +134,8 @@ export type StoreOp =
       readonly lastResponse: Buffer;
     }
   | { readonly op: 'delete-binding'; readonly id: number }
-  | { readonly op: 'event'; readonly event: RegistrationEvent };
+  | { readonly op: 'event'; readonly event: RegistrationEvent }
+  | { readonly op: 'failure'; readonly failure: FailureRecord };
 
 export interface EventQuery {
   readonly aor?: string;
@@ -142,6 +166,9 @@ export interface Store {
   readonly tokens: TokenStore;
   readonly sessions: SessionStore;
   readonly audit: AuditStore;
+  readonly blocks: BlockStore;
+  readonly addressLists: AddressListStore;
+  readonly failures: FailureStore;
   close(): Promise<void>;
 }
 
@@ -352,5 +379,148 @@ export interface AuditStore {
   /** Newest first (id desc), default limit 100. */
   query(q: AuditQuery): AuditEntry[];
   /** Deletes entries with time < before; returns how many went. */
+  prune(before: number): number;
+}
+
+// ---- SIP security (SPEC §7): blocks (lockouts and operator bans), allow/deny address lists
+// and the failed-registration log. Blocks and lists are small and read whole by the server,
+// which reloads them when securityVersion() moves (a CLI or API change, or another process's
+// lockout); failures are written through the journal like events.
+
+/** A blocked source address or username. */
+export interface BlockRecord {
+  readonly kind: 'address' | 'username';
+  /**
+   * An IP address (IPv6 stored lowercase), or `user@domain` (domain stored lowercase, the
+   * user part as given: SIP user parts are case-sensitive).
+   */
+  readonly value: string;
+  /** Why, for the operator: "12 failed authentications in 60 s", "blocked by admin". */
+  readonly reason: string;
+  readonly createdAt: number;
+  /** null: until removed. */
+  readonly expiresAt: number | null;
+  /** 'auto' (a lockout), or who did it: a console user name, or 'cli'. */
+  readonly createdBy: string;
+}
+
+export interface BlockStore {
+  /** Inserts, or replaces the block of the same (kind, value). Throws on a bad value. */
+  put(b: BlockRecord): void;
+  /** False when there was no such block (the value is normalised as put() does). */
+  remove(kind: BlockRecord['kind'], value: string): boolean;
+  /** Blocks not yet expired (expiresAt null or > nowMs), newest first. */
+  list(nowMs: number): BlockRecord[];
+  /** Deletes blocks with expiresAt <= nowMs; returns how many. */
+  pruneExpired(nowMs: number): number;
+  /**
+   * A number that changes whenever any process changes a block or an address list entry
+   * (bumped by triggers), so a running server notices CLI changes by reading one integer.
+   */
+  securityVersion(): number;
+}
+
+export const ADDRESS_LISTS = ['allow', 'deny'] as const;
+export type AddressListName = (typeof ADDRESS_LISTS)[number];
+
+export interface AddressListEntryRecord {
+  readonly id: number;
+  readonly list: AddressListName;
+  /** A CIDR or a bare address, lowercase; a bare address is kept bare (not made /32). */
+  readonly cidr: string;
+  /** null: global; else applies to that customer's accounts only. */
+  readonly customer: string | null;
+  readonly note: string | null;
+  readonly createdAt: number;
+  readonly createdBy: string;
+}
+
+/** `add` was given a (list, cidr, customer) that is already there. */
+export class DuplicateAddressListEntryError extends Error {
+  constructor(
+    readonly existing: AddressListEntryRecord,
+  ) {
+    super(
+      `${existing.list} list already has ${existing.cidr}${existing.customer === null ? '' : ` for customer ${existing.customer}`} (entry ${existing.id})`,
+    );
+    this.name = 'DuplicateAddressListEntryError';
+  }
+}
+
+export interface AddressListStore {
+  /**
+   * Throws Error for an invalid CIDR (the message names it) and
+   * DuplicateAddressListEntryError for a (list, cidr, customer) already there. An empty
+   * customer or note is stored as null.
+   */
+  add(e: { list: AddressListName; cidr: string; customer: string | null; note: string | null; createdBy: string }): AddressListEntryRecord;
+  /** The removed entry, or null when there was none. */
+  remove(id: number): AddressListEntryRecord | null;
+  /** Ordered by id. */
+  all(): AddressListEntryRecord[];
+  /**
+   * Moves whenever any process changes an address list, and only then (securityVersion
+   * also moves for blocks): a server holding 100,000 entries rebuilds them only when needed.
+   */
+  version(): number;
+}
+
+export const FAILURE_REASONS = [
+  'wrong-password',
+  'unknown-user',
+  'blocked-address',
+  'blocked-username',
+  'rate-limited',
+  'policy-reject',
+  'source-not-allowed',
+  'malformed',
+  'stale-nonce',
+  'retry-limit',
+  'scanner',
+  'disabled-account',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** One entry of the failed-registration log. */
+export interface FailureRecord {
+  readonly time: number;
+  readonly sourceAddress: string;
+  readonly sourcePort: number;
+  readonly transport: string;
+  /** The username tried (Authorization username, else To user). */
+  readonly username: string | null;
+  readonly userAgent: string | null;
+  readonly reason: FailureReason;
+  readonly detail: string | null;
+  /** >1 when aggregated (a flood: one row per source and reason per second). */
+  readonly count: number;
+}
+
+export interface FailureQuery {
+  /** Inclusive. */
+  readonly since?: number;
+  /** Exclusive. */
+  readonly until?: number;
+  readonly reason?: FailureReason;
+  readonly sourceAddress?: string;
+  readonly username?: string;
+  /** Only failures older than this one (the last of the previous page). */
+  readonly before?: { time: number; id: number };
+  /** At most 10,000. */
+  readonly limit: number;
+}
+
+export interface FailureCounts {
+  readonly byReason: Array<{ reason: FailureReason; count: number }>;
+  readonly bySource: Array<{ sourceAddress: string; count: number }>;
+  readonly byUsername: Array<{ username: string; count: number }>;
+}
+
+export interface FailureStore {
+  /** Newest first (time, then id). */
+  query(q: FailureQuery): Array<FailureRecord & { id: number }>;
+  /** Sum of `count` grouped by reason, by source address and by username over [since, until); top `limit` of each by count. */
+  counts(q: { since?: number; until?: number; limit: number }): FailureCounts;
+  /** Deletes failures older than `before`; returns how many went. */
   prune(before: number): number;
 }

@@ -160,6 +160,81 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_time ON audit (time);
   CREATE INDEX audit_user_id ON audit (user, id);
   `,
+
+  // 3: SIP security: auth modes per account, blocks, allow/deny lists, failed registrations.
+  `
+  -- Existing accounts keep digest authentication from anywhere.
+  ALTER TABLE accounts ADD COLUMN auth_mode TEXT NOT NULL DEFAULT 'password'
+    CHECK (auth_mode IN ('password', 'ip', 'ip-port', 'ip-and-password'));
+  ALTER TABLE accounts ADD COLUMN allowed_networks TEXT;  -- JSON array; NULL: from anywhere
+
+  -- Like accounts_version, for blocks and address lists together: the server reloads both
+  -- when it moves, whoever made the change (a CLI, the API, another server's lockout).
+  ALTER TABLE meta ADD COLUMN security_version INTEGER NOT NULL DEFAULT 0;
+  -- Lists alone: rebuilding 100,000 entries on every lockout would cost the server too much.
+  ALTER TABLE meta ADD COLUMN address_lists_version INTEGER NOT NULL DEFAULT 0;
+
+  -- Lockouts and operator bans. expires_at NULL: until removed.
+  CREATE TABLE blocks (
+    kind       TEXT    NOT NULL CHECK (kind IN ('address', 'username')),
+    value      TEXT    NOT NULL CHECK (value <> ''),
+    reason     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    created_by TEXT    NOT NULL,
+    PRIMARY KEY (kind, value)
+  ) WITHOUT ROWID;
+  CREATE INDEX blocks_expires ON blocks (expires_at) WHERE expires_at IS NOT NULL;
+
+  -- AUTOINCREMENT: an id an operator saw in a list must not name a later entry.
+  CREATE TABLE address_lists (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    list       TEXT    NOT NULL CHECK (list IN ('allow', 'deny')),
+    cidr       TEXT    NOT NULL CHECK (cidr <> ''),
+    customer   TEXT    CHECK (customer <> ''),  -- NULL: global
+    note       TEXT,
+    created_at INTEGER NOT NULL,
+    created_by TEXT    NOT NULL
+  );
+  -- NULLs are distinct in a UNIQUE constraint: the expression makes two global entries equal.
+  CREATE UNIQUE INDEX address_lists_entry ON address_lists (list, cidr, ifnull(customer, ''));
+
+  CREATE TRIGGER blocks_inserted AFTER INSERT ON blocks
+  BEGIN UPDATE meta SET security_version = security_version + 1; END;
+  CREATE TRIGGER blocks_updated AFTER UPDATE ON blocks
+  BEGIN UPDATE meta SET security_version = security_version + 1; END;
+  CREATE TRIGGER blocks_deleted AFTER DELETE ON blocks
+  BEGIN UPDATE meta SET security_version = security_version + 1; END;
+  CREATE TRIGGER address_lists_inserted AFTER INSERT ON address_lists
+  BEGIN UPDATE meta SET security_version = security_version + 1,
+    address_lists_version = address_lists_version + 1; END;
+  CREATE TRIGGER address_lists_updated AFTER UPDATE ON address_lists
+  BEGIN UPDATE meta SET security_version = security_version + 1,
+    address_lists_version = address_lists_version + 1; END;
+  CREATE TRIGGER address_lists_deleted AFTER DELETE ON address_lists
+  BEGIN UPDATE meta SET security_version = security_version + 1,
+    address_lists_version = address_lists_version + 1; END;
+
+  -- The failed-registration log, appended by the commit worker like events. Under a flood
+  -- the server aggregates (count > 1), so rows stay bounded by sources and reasons per
+  -- second, not by requests.
+  CREATE TABLE failures (
+    id             INTEGER PRIMARY KEY,
+    time           INTEGER NOT NULL,
+    source_address TEXT    NOT NULL,
+    source_port    INTEGER NOT NULL,
+    transport      TEXT    NOT NULL,
+    username       TEXT,
+    user_agent     TEXT,
+    reason         TEXT    NOT NULL,
+    detail         TEXT,
+    count          INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1)
+  );
+  CREATE INDEX failures_time ON failures (time);
+  CREATE INDEX failures_reason_time ON failures (reason, time);
+  CREATE INDEX failures_source_time ON failures (source_address, time);
+  CREATE INDEX failures_username_time ON failures (username, time);
+  `,
 ];
 
 /** The schema version this build writes and expects. */
@@ -169,14 +244,17 @@ export function schemaVersion(db: Database.Database): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Brings the database up to SCHEMA_VERSION; a no-op when it is already there. */
-export function migrate(db: Database.Database): void {
-  if (schemaVersion(db) === SCHEMA_VERSION) return;
+/**
+ * Brings the database up to SCHEMA_VERSION; a no-op when it is already there. `target` stops
+ * earlier: tests make the database an older Rollcall left behind.
+ */
+export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): void {
+  if (schemaVersion(db) === target) return;
   const step = db.transaction(() => {
     // Re-read inside the write lock: another process may have migrated meanwhile.
     const current = schemaVersion(db);
     assertNotNewer(current, db.name);
-    if (current === SCHEMA_VERSION) return false;
+    if (current >= target) return false;
     db.exec(MIGRATIONS[current]!);
     db.pragma(`user_version = ${current + 1}`);
     return true;

@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newAccount } from '../store-records.fixture.js';
+import { openConnection } from './connection.js';
+import { migrate, SCHEMA_VERSION, schemaVersion } from './schema.js';
+import { SqliteAccountStore } from './sqlite-account-store.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 
 describe('SQLite account store', () => {
@@ -163,5 +166,158 @@ describe('SQLite account store', () => {
     store.bindings.applyNow([{ op: 'delete-binding', id: 1 }]);
     store.accounts.update(1, {});
     expect(store.accounts.version()).toBe(v);
+  });
+
+  describe('auth modes and allowed networks', () => {
+    it('defaults to password from anywhere', () => {
+      const added = store.accounts.add(newAccount('1001'));
+      expect(added).toMatchObject({ authMode: 'password', allowedNetworks: null });
+      expect(store.accounts.list()[0]).toMatchObject({ authMode: 'password', allowedNetworks: null });
+    });
+
+    it('stores each mode with its networks, normalised, and reads them back as a list', () => {
+      const ip = store.accounts.add(
+        newAccount('1001', 'example.com', { authMode: 'ip', allowedNetworks: [' 192.0.2.0/24 ', '2001:DB8::/032', '198.51.100.7'] }),
+      );
+      expect(ip).toMatchObject({ authMode: 'ip', allowedNetworks: ['192.0.2.0/24', '2001:db8::/32', '198.51.100.7'] });
+      const port = store.accounts.add(
+        newAccount('1002', 'example.com', { authMode: 'ip-port', allowedNetworks: ['192.0.2.7:5060', '[2001:DB8::7]:5062', '10.0.0.0/8'] }),
+      );
+      expect(port.allowedNetworks).toEqual(['192.0.2.7:5060', '[2001:db8::7]:5062', '10.0.0.0/8']);
+      const both = store.accounts.add(
+        newAccount('1003', 'example.com', { authMode: 'ip-and-password', allowedNetworks: ['10.1.0.0/16', '10.1.0.0/16'] }),
+      );
+      expect(both.allowedNetworks).toEqual(['10.1.0.0/16']);
+      const restricted = store.accounts.add(newAccount('1004', 'example.com', { allowedNetworks: ['203.0.113.0/24'] }));
+      expect(restricted).toMatchObject({ authMode: 'password', allowedNetworks: ['203.0.113.0/24'] });
+      expect(store.accounts.find('1002', 'example.com')).toEqual(port);
+      expect(store.accounts.byId(ip.id)).toEqual(ip);
+      expect(store.accounts.query({ limit: 10 }).items.map((a) => a.allowedNetworks)).toEqual([
+        ip.allowedNetworks,
+        port.allowedNetworks,
+        ['10.1.0.0/16'],
+        ['203.0.113.0/24'],
+      ]);
+    });
+
+    it('stores an empty list as null (from anywhere) where a password still authenticates', () => {
+      expect(store.accounts.add(newAccount('1001', 'example.com', { allowedNetworks: [] })).allowedNetworks).toBeNull();
+      expect(
+        store.accounts.add(newAccount('1002', 'example.com', { authMode: 'ip-and-password', allowedNetworks: [] })).allowedNetworks,
+      ).toBeNull();
+    });
+
+    it('refuses ip and ip-port without networks, naming the account and the mode', () => {
+      expect(() => store.accounts.add(newAccount('1001', 'example.com', { authMode: 'ip' }))).toThrow(
+        'account 1001@example.com: auth mode ip needs allowedNetworks, the addresses it may register from',
+      );
+      expect(() => store.accounts.add(newAccount('1001', 'example.com', { authMode: 'ip-port', allowedNetworks: [] }))).toThrow(
+        'account 1001@example.com: auth mode ip-port needs allowedNetworks',
+      );
+      expect(store.accounts.list()).toEqual([]);
+    });
+
+    it('refuses a bad entry, naming it, and a port outside ip-port', () => {
+      const add = (authMode: 'password' | 'ip' | 'ip-port', allowedNetworks: string[]) =>
+        store.accounts.add(newAccount('1001', 'example.com', { authMode, allowedNetworks }));
+      expect(() => add('ip', ['192.0.2.0/24', 'office'])).toThrow(
+        'account 1001@example.com: allowed network "office" is not an IPv4 or IPv6 address or CIDR',
+      );
+      for (const bad of ['10.0.0.0/33', '2001:db8::/129', '10.0.0.0/', '10.0.0.0/8:5060', '300.1.1.1', 'fe80::1%eth0', '10.0.0.1:0', '10.0.0.1:70000', '[10.0.0.1]:5060', '2001:db8::7:5060:x']) {
+        expect(() => add('ip-port', [bad]), bad).toThrow(`allowed network ${JSON.stringify(bad)} is not an IPv4 or IPv6 address or CIDR`);
+      }
+      expect(() => add('ip', ['192.0.2.7:5060'])).toThrow(
+        'account 1001@example.com: allowed network "192.0.2.7:5060" has a port, which only auth mode ip-port uses',
+      );
+      expect(() => add('password', ['[2001:db8::7]:5060'])).toThrow('has a port');
+      expect(() => store.accounts.add(newAccount('1001', 'example.com', { authMode: 'certificate' as 'ip' }))).toThrow(
+        'account 1001@example.com: authMode "certificate" is not one of password, ip, ip-port, ip-and-password',
+      );
+      expect(store.accounts.list()).toEqual([]);
+    });
+
+    it('updates the mode and the networks, checked against the merged account', () => {
+      const added = store.accounts.add(newAccount('1001'));
+      expect(() => store.accounts.update(added.id, { authMode: 'ip' })).toThrow('auth mode ip needs allowedNetworks');
+      const ip = store.accounts.update(added.id, { authMode: 'ip', allowedNetworks: ['192.0.2.0/24'] });
+      expect(ip).toMatchObject({ authMode: 'ip', allowedNetworks: ['192.0.2.0/24'] });
+      expect(() => store.accounts.update(added.id, { allowedNetworks: null })).toThrow('auth mode ip needs allowedNetworks');
+      const port = store.accounts.update(added.id, { authMode: 'ip-port', allowedNetworks: ['192.0.2.7:5060'] });
+      expect(port).toMatchObject({ authMode: 'ip-port', allowedNetworks: ['192.0.2.7:5060'] });
+      expect(() => store.accounts.update(added.id, { authMode: 'ip' })).toThrow('"192.0.2.7:5060" has a port');
+      expect(store.accounts.update(added.id, { enabled: false })).toMatchObject({ authMode: 'ip-port', allowedNetworks: ['192.0.2.7:5060'] });
+      const back = store.accounts.update(added.id, { authMode: 'password', allowedNetworks: null });
+      expect(back).toMatchObject({ authMode: 'password', allowedNetworks: null });
+      expect(store.accounts.find('1001', 'example.com')).toEqual(back);
+    });
+
+    it('addMany checks every row and names the bad one', () => {
+      expect(() =>
+        store.accounts.addMany([newAccount('1001', 'example.com', { authMode: 'ip', allowedNetworks: ['10.0.0.0/8'] }), newAccount('1002', 'example.com', { authMode: 'ip' })]),
+      ).toThrow('row 2: account 1002@example.com: auth mode ip needs allowedNetworks');
+      expect(store.accounts.list()).toEqual([]);
+    });
+  });
+});
+
+describe('migrating a version-2 database', () => {
+  it('keeps its accounts, with authMode password from anywhere, and adds the security tables', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rollcall-migrate-'));
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      const db = openConnection({ file: join(dataDir, 'rollcall.db'), synchronous: 'normal' });
+      migrate(db, 2);
+      expect(schemaVersion(db)).toBe(2);
+      const now = Date.now();
+      const a = newAccount('1001', 'example.com', { customer: 'acme' });
+      db.prepare(
+        `INSERT INTO accounts (username, domain, customer, ha1_md5, ha1_sha256, enabled, max_bindings, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 1, 3, ?, ?)`,
+      ).run(a.username, a.domain, a.customer, a.ha1Md5, a.ha1Sha256, now, now);
+      const accountsVersion = db.prepare('SELECT accounts_version FROM meta').pluck().get();
+      db.close();
+
+      const store = openSqliteStore({ dataDir, synchronous: 'normal', journal: 'inline' });
+      try {
+        expect(store.accounts.find('1001', 'example.com')).toMatchObject({
+          username: '1001',
+          customer: 'acme',
+          ha1Md5: a.ha1Md5,
+          maxBindings: 3,
+          authMode: 'password',
+          allowedNetworks: null,
+          createdAt: now,
+        });
+        expect(store.accounts.version()).toBe(accountsVersion);
+        expect(store.blocks.list(now)).toEqual([]);
+        expect(store.addressLists.all()).toEqual([]);
+        expect(store.failures.query({ limit: 10 })).toEqual([]);
+        expect(store.blocks.securityVersion()).toBe(0);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('an account store on the migrated connection reads and writes the new columns', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'rollcall-migrate-'));
+    const db = openConnection({ file: join(dataDir, 'rollcall.db'), synchronous: 'normal' });
+    try {
+      migrate(db, 2);
+      migrate(db);
+      expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+      const accounts = new SqliteAccountStore(db);
+      const added = accounts.add(newAccount('1001', 'example.com', { authMode: 'ip', allowedNetworks: ['10.0.0.0/8'] }));
+      expect(db.prepare('SELECT auth_mode, allowed_networks FROM accounts WHERE id = ?').get(added.id)).toEqual({
+        auth_mode: 'ip',
+        allowed_networks: '["10.0.0.0/8"]',
+      });
+      expect(() => db.prepare("UPDATE accounts SET auth_mode = 'magic'").run()).toThrow(/CHECK constraint/);
+    } finally {
+      db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,18 +1,27 @@
 // Accounts in SQLite. `find` is on the registrar's hot path (one call per authenticated
 // REGISTER): one prepared `get` on the (username, domain) unique index, whose row comes back
-// already shaped as an AccountRecord except for `enabled`, which is fixed in place.
+// already shaped as an AccountRecord except for `enabled` and `allowedNetworks` (JSON text),
+// which are fixed in place.
 
 import type Database from 'better-sqlite3';
-import type { AccountQuery, AccountRecord, AccountStore, NewAccount } from '../store.js';
+import { NETWORK_EXAMPLES, normaliseAllowedSource } from '../network-entry.js';
+import { AUTH_MODES, type AccountQuery, type AccountRecord, type AccountStore, type AuthMode, type NewAccount } from '../store.js';
 
 type AccountChange = Partial<Omit<NewAccount, 'username' | 'domain'>>;
 
-/** An accounts row as selected by ACCOUNT_COLUMNS: an AccountRecord with `enabled` as 0/1. */
-type AccountRow = Omit<AccountRecord, 'enabled'> & { enabled: number | boolean };
+/**
+ * An accounts row as selected by ACCOUNT_COLUMNS: an AccountRecord with `enabled` as 0/1
+ * and `allowedNetworks` as the JSON text of its array.
+ */
+type AccountRow = Omit<AccountRecord, 'enabled' | 'allowedNetworks'> & {
+  enabled: number | boolean;
+  allowedNetworks: string | readonly string[] | null;
+};
 
 const ACCOUNT_COLUMNS = `id, username, domain, customer, ha1_md5 AS ha1Md5, ha1_sha256 AS ha1Sha256,
   enabled, min_expires AS minExpires, max_expires AS maxExpires, max_bindings AS maxBindings,
-  created_at AS createdAt, updated_at AS updatedAt`;
+  auth_mode AS authMode, allowed_networks AS allowedNetworks, created_at AS createdAt,
+  updated_at AS updatedAt`;
 
 type AccountParams = [
   username: string,
@@ -24,6 +33,8 @@ type AccountParams = [
   minExpires: number | null,
   maxExpires: number | null,
   maxBindings: number | null,
+  authMode: AuthMode,
+  allowedNetworks: string | null,
   createdAt: number,
   updatedAt: number,
 ];
@@ -37,6 +48,8 @@ interface AccountFields {
   readonly minExpires: number | null;
   readonly maxExpires: number | null;
   readonly maxBindings: number | null;
+  readonly authMode: AuthMode;
+  readonly allowedNetworks: readonly string[] | null;
 }
 
 export class SqliteAccountStore implements AccountStore {
@@ -73,12 +86,12 @@ export class SqliteAccountStore implements AccountStore {
     this.#insert = db.prepare(`
       INSERT INTO accounts (
         username, domain, customer, ha1_md5, ha1_sha256, enabled, min_expires, max_expires,
-        max_bindings, created_at, updated_at
-      ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        max_bindings, auth_mode, allowed_networks, created_at, updated_at
+      ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       RETURNING ${ACCOUNT_COLUMNS}`);
     this.#update = db.prepare(`
       UPDATE accounts SET customer = ?, ha1_md5 = ?, ha1_sha256 = ?, enabled = ?, min_expires = ?,
-        max_expires = ?, max_bindings = ?, updated_at = ?
+        max_expires = ?, max_bindings = ?, auth_mode = ?, allowed_networks = ?, updated_at = ?
       WHERE id = ?
       RETURNING ${ACCOUNT_COLUMNS}`);
     this.#remove = db.prepare('DELETE FROM accounts WHERE id = ?');
@@ -109,6 +122,8 @@ export class SqliteAccountStore implements AccountStore {
         minExpires: change.minExpires === undefined ? account.minExpires : change.minExpires,
         maxExpires: change.maxExpires === undefined ? account.maxExpires : change.maxExpires,
         maxBindings: change.maxBindings === undefined ? account.maxBindings : change.maxBindings,
+        authMode: change.authMode ?? account.authMode,
+        allowedNetworks: change.allowedNetworks === undefined ? account.allowedNetworks : change.allowedNetworks,
       });
       const row = this.#update.get(
         fields.customer,
@@ -118,6 +133,8 @@ export class SqliteAccountStore implements AccountStore {
         fields.minExpires,
         fields.maxExpires,
         fields.maxBindings,
+        fields.authMode,
+        networksJson(fields.allowedNetworks),
         Date.now(),
         id,
       );
@@ -206,6 +223,8 @@ export class SqliteAccountStore implements AccountStore {
       minExpires: account.minExpires ?? null,
       maxExpires: account.maxExpires ?? null,
       maxBindings: account.maxBindings ?? null,
+      authMode: account.authMode ?? 'password',
+      allowedNetworks: account.allowedNetworks ?? null,
     });
     const now = Date.now();
     try {
@@ -219,6 +238,8 @@ export class SqliteAccountStore implements AccountStore {
         fields.minExpires,
         fields.maxExpires,
         fields.maxBindings,
+        fields.authMode,
+        networksJson(fields.allowedNetworks),
         now,
         now,
       );
@@ -235,7 +256,13 @@ export class SqliteAccountStore implements AccountStore {
 /** Turns a selected row into an AccountRecord in place: no copy on the hot path. */
 function toRecord(row: AccountRow): AccountRecord {
   row.enabled = row.enabled === 1 || row.enabled === true;
+  // Null for almost every account: no JSON to parse on the hot path.
+  if (typeof row.allowedNetworks === 'string') row.allowedNetworks = JSON.parse(row.allowedNetworks) as string[];
   return row as AccountRecord;
+}
+
+function networksJson(networks: readonly string[] | null): string | null {
+  return networks === null ? null : JSON.stringify(networks);
 }
 
 function hasAnyField(change: AccountChange): boolean {
@@ -292,11 +319,51 @@ function checkFields(label: string, f: AccountFields): AccountFields {
       `account ${label}: minExpires (${f.minExpires}) is greater than maxExpires (${f.maxExpires})`,
     );
   }
+  if (!(AUTH_MODES as readonly unknown[]).includes(f.authMode)) {
+    throw new Error(`account ${label}: authMode ${JSON.stringify(f.authMode)} is not one of ${AUTH_MODES.join(', ')}`);
+  }
   return {
     ...f,
     ha1Md5: f.ha1Md5.toLowerCase(),
     ha1Sha256: f.ha1Sha256.toLowerCase(),
+    allowedNetworks: checkAllowedNetworks(label, f.authMode, f.allowedNetworks),
   };
+}
+
+/**
+ * The allowed sources, normalised. `ip` and `ip-port` authenticate by them alone, so they
+ * need at least one; elsewhere an empty list means no restriction and is stored as null.
+ * A port only means something to `ip-port`, which compares it.
+ */
+function checkAllowedNetworks(label: string, mode: AuthMode, networks: readonly string[] | null): readonly string[] | null {
+  const byAddress = mode === 'ip' || mode === 'ip-port';
+  if (networks !== null && !Array.isArray(networks)) {
+    throw new Error(`account ${label}: allowedNetworks must be a list of networks or null`);
+  }
+  if (networks === null || networks.length === 0) {
+    if (byAddress) {
+      throw new Error(
+        `account ${label}: auth mode ${mode} needs allowedNetworks, the addresses it may register from (${NETWORK_EXAMPLES})`,
+      );
+    }
+    return null;
+  }
+  const out: string[] = [];
+  for (const text of networks) {
+    const source = typeof text === 'string' ? normaliseAllowedSource(text) : null;
+    if (source === null) {
+      throw new Error(
+        `account ${label}: allowed network ${JSON.stringify(text)} is not an IPv4 or IPv6 address or CIDR (${NETWORK_EXAMPLES}${mode === 'ip-port' ? ', or 192.0.2.7:5060, [2001:db8::7]:5060' : ''})`,
+      );
+    }
+    if (source.hasPort && mode !== 'ip-port') {
+      throw new Error(
+        `account ${label}: allowed network ${JSON.stringify(text)} has a port, which only auth mode ip-port uses; give the address alone`,
+      );
+    }
+    if (!out.includes(source.entry)) out.push(source.entry);
+  }
+  return out;
 }
 
 function checkCount(label: string, name: string, value: number | null, min: number): void {

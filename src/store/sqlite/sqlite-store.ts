@@ -1,7 +1,8 @@
 // The embedded store: one SQLite file, <dataDir>/rollcall.db, in WAL mode. The main
 // connection serves reads, the CLI's writes and the management API's (console users,
-// tokens, sessions, audit); the running server's binding writes go through `journal`,
-// group-committed on a second connection in a worker thread.
+// tokens, sessions, audit, blocks and address lists); the running server's binding writes,
+// events and failed registrations go through `journal`, group-committed on a second
+// connection in a worker thread.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,9 +13,12 @@ import { openConnection, type Synchronous } from './connection.js';
 import { InlineCommitSink } from './inline-commit-sink.js';
 import { assertCurrent, migrate } from './schema.js';
 import { SqliteAccountStore } from './sqlite-account-store.js';
+import { SqliteAddressListStore } from './sqlite-address-list-store.js';
 import { SqliteAuditStore } from './sqlite-audit-store.js';
 import { SqliteBindingStore } from './sqlite-binding-store.js';
+import { SqliteBlockStore } from './sqlite-block-store.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
+import { SqliteFailureStore } from './sqlite-failure-store.js';
 import { SqliteSessionStore } from './sqlite-session-store.js';
 import { SqliteSettingsStore } from './sqlite-settings-store.js';
 import { SqliteTokenStore } from './sqlite-token-store.js';
@@ -72,6 +76,9 @@ class SqliteStoreImpl implements SqliteStore {
   readonly tokens: SqliteTokenStore;
   readonly sessions: SqliteSessionStore;
   readonly audit: SqliteAuditStore;
+  readonly blocks: SqliteBlockStore;
+  readonly addressLists: SqliteAddressListStore;
+  readonly failures: SqliteFailureStore;
   readonly journal: GroupCommitter;
   readonly #db: Database.Database;
   #closed: Promise<void> | null = null;
@@ -88,6 +95,9 @@ class SqliteStoreImpl implements SqliteStore {
     this.tokens = new SqliteTokenStore(db);
     this.sessions = new SqliteSessionStore(db);
     this.audit = new SqliteAuditStore(db);
+    this.blocks = new SqliteBlockStore(db);
+    this.addressLists = new SqliteAddressListStore(db);
+    this.failures = new SqliteFailureStore(db);
     // Started last: the schema is migrated before the worker opens its connection.
     const sink: CommitSink =
       (options.journal ?? 'worker') === 'worker' && options.readonly !== true

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuplicateUserError, LastAdminError, type UserRole } from '../store.js';
+import { migrate } from './schema.js';
 import { openSqliteStore, type SqliteStore } from './sqlite-store.js';
 
 // Stores do not hash: any well-formed string stands in for hashPassword()'s output here.
@@ -135,11 +136,11 @@ describe('SQLite console user store', () => {
   it('migrates a version-1 database (accounts kept) to one with console users', async () => {
     await store.close();
     const file = join(dataDir, 'rollcall.db');
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
     const db = new Database(file);
-    db.exec('DROP TABLE audit; DROP TABLE sessions; DROP TABLE api_tokens; DROP TABLE users; DROP INDEX accounts_customer');
+    migrate(db, 1);
     db.exec(`INSERT INTO accounts (username, domain, ha1_md5, ha1_sha256, created_at, updated_at)
       VALUES ('1001', 'example.com', '${'0'.repeat(32)}', '${'0'.repeat(64)}', 1, 1)`);
-    db.pragma('user_version = 1');
     db.close();
     store = openSqliteStore({ dataDir, synchronous: 'normal', journal: 'inline' });
     expect(store.accounts.find('1001', 'example.com')).not.toBeNull();
