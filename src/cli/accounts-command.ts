@@ -3,12 +3,14 @@
 // with a token (--token or ROLLCALL_TOKEN) it goes through the server's API instead, from
 // anywhere, audited under the token's user.
 
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { AccountInputError, accountWithPassword } from '../auth/new-account.js';
+import { checkAllowedNetworks } from '../store/sqlite/sqlite-account-store.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
-import type { NewAccount } from '../store/store.js';
+import { AUTH_MODES, type AuthMode, type NewAccount } from '../store/store.js';
 import { resolveDataDir, type DataDirOptions } from './data-dir.js';
 import { printTable } from './print-table.js';
 import { UsageError } from './usage-error.js';
@@ -23,6 +25,9 @@ interface ApiAccount {
   maxBindings: number | null;
   minExpires: number | null;
   maxExpires: number | null;
+  /** Absent from a server that predates auth modes. */
+  authMode?: AuthMode;
+  allowedNetworks?: readonly string[] | null;
   createdAt: number;
 }
 
@@ -70,6 +75,32 @@ async function readPassword(): Promise<string> {
   });
 }
 
+/** --auth-mode and --allow-from, checked before any password is asked for. */
+function authOptions(username: string, domain: string, o: { authMode?: string; allowFrom?: string[] }): { authMode: AuthMode; allowedNetworks: readonly string[] | null } {
+  const authMode = (o.authMode ?? 'password') as AuthMode;
+  if (!(AUTH_MODES as readonly string[]).includes(authMode)) {
+    throw new UsageError(`--auth-mode ${o.authMode}: expected one of ${AUTH_MODES.join(', ')}`);
+  }
+  try {
+    const allowedNetworks = checkAllowedNetworks(`${username}@${domain.toLowerCase()}`, authMode, o.allowFrom ?? null);
+    return { authMode, allowedNetworks };
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}${allowedNetworksHint(authMode)}`);
+  }
+}
+
+function allowedNetworksHint(mode: AuthMode): string {
+  return mode === 'ip' || mode === 'ip-port' ? `; give --allow-from ${mode === 'ip' ? '192.0.2.7' : '192.0.2.7:5060'} (repeatable)` : '';
+}
+
+/** How `add` reports an account's authentication when it is not plain password-from-anywhere. */
+function authSummary(a: { authMode?: AuthMode; allowedNetworks?: readonly string[] | null }): string {
+  const mode = a.authMode ?? 'password';
+  const from = a.allowedNetworks ? `from ${a.allowedNetworks.join(', ')}` : '';
+  if (mode === 'password') return from === '' ? '' : ` (password, only ${from})`;
+  return ` (auth mode ${mode}${from === '' ? '' : `, ${from}`})`;
+}
+
 function positiveInt(v: string | undefined, flag: string): number | null {
   if (v === undefined) return null;
   const n = Number(v);
@@ -78,9 +109,17 @@ function positiveInt(v: string | undefined, flag: string): number | null {
 }
 
 export const accountsCommand = {
-  async add(username: string, o: DataDirOptions & ApiOptions & { domain: string; password?: string; customer?: string; maxBindings?: string }): Promise<void> {
-    const password = o.password ?? (await readPassword());
-    const account = newAccount(username, o.domain, password, o.customer ?? null, positiveInt(o.maxBindings, '--max-bindings'));
+  async add(
+    username: string,
+    o: DataDirOptions & ApiOptions & { domain: string; password?: string; customer?: string; maxBindings?: string; authMode?: string; allowFrom?: string[] },
+  ): Promise<void> {
+    const maxBindings = positiveInt(o.maxBindings, '--max-bindings');
+    const auth = authOptions(username, o.domain, o);
+    // ip and ip-port never challenge, but every account has HA1s: without --password it gets
+    // a random one nobody knows, so a later switch to a password mode needs a new password.
+    const byAddress = auth.authMode === 'ip' || auth.authMode === 'ip-port';
+    const password = o.password ?? (byAddress ? randomBytes(24).toString('base64url') : await readPassword());
+    const account: NewAccount = { ...newAccount(username, o.domain, password, o.customer ?? null, maxBindings), ...auth };
     const api = apiConnection(o);
     if (api !== null) {
       const a = await apiJson<ApiAccount>(api, 'POST', '/api/accounts', {
@@ -89,14 +128,16 @@ export const accountsCommand = {
         password,
         ...(o.customer ? { customer: o.customer } : {}),
         ...(account.maxBindings != null ? { maxBindings: account.maxBindings } : {}),
+        ...(auth.authMode !== 'password' ? { authMode: auth.authMode } : {}),
+        ...(auth.allowedNetworks !== null ? { allowedNetworks: auth.allowedNetworks } : {}),
       });
-      process.stdout.write(`added ${a.username}@${a.domain}${a.customer ? ` (customer ${a.customer})` : ''}\n`);
+      process.stdout.write(`added ${a.username}@${a.domain}${a.customer ? ` (customer ${a.customer})` : ''}${authSummary(a)}\n`);
       return;
     }
     const store = openSqliteStore({ dataDir: resolveDataDir(o), synchronous: 'full', journal: 'inline' });
     try {
       const a = store.accounts.add(account);
-      process.stdout.write(`added ${a.username}@${a.domain}${a.customer ? ` (customer ${a.customer})` : ''}\n`);
+      process.stdout.write(`added ${a.username}@${a.domain}${a.customer ? ` (customer ${a.customer})` : ''}${authSummary(a)}\n`);
     } finally {
       await store.close();
     }
@@ -166,6 +207,8 @@ export const accountsCommand = {
         maxBindings: a.maxBindings,
         minExpires: a.minExpires,
         maxExpires: a.maxExpires,
+        authMode: a.authMode ?? 'password',
+        allowedNetworks: a.allowedNetworks ?? null,
         createdAt: new Date(a.createdAt).toISOString(),
       }));
       if (o.json) {
@@ -177,8 +220,16 @@ export const accountsCommand = {
         return;
       }
       printTable(
-        ['ACCOUNT', 'CUSTOMER', 'ENABLED', 'MAX BINDINGS', 'CREATED'],
-        rows.map((r) => [`${r.username}@${r.domain}`, r.customer ?? '-', r.enabled ? 'yes' : 'no', r.maxBindings === null ? 'default' : String(r.maxBindings), r.createdAt]),
+        ['ACCOUNT', 'CUSTOMER', 'ENABLED', 'MAX BINDINGS', 'AUTH', 'FROM', 'CREATED'],
+        rows.map((r) => [
+          `${r.username}@${r.domain}`,
+          r.customer ?? '-',
+          r.enabled ? 'yes' : 'no',
+          r.maxBindings === null ? 'default' : String(r.maxBindings),
+          r.authMode,
+          r.allowedNetworks === null ? 'anywhere' : r.allowedNetworks.join(','),
+          r.createdAt,
+        ]),
       );
     } finally {
       await store?.close();

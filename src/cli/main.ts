@@ -4,10 +4,11 @@
 
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config/load-config.js';
-import { USER_ROLES } from '../store/store.js';
+import { AUTH_MODES, FAILURE_REASONS, USER_ROLES } from '../store/store.js';
 import { accountsCommand } from './accounts-command.js';
 import { configReference } from './config-reference.js';
 import { registrationsCommand } from './registrations-command.js';
+import { DEFAULT_BLOCK_REASON, securityCommand } from './security-command.js';
 import { serveCommand } from './serve-command.js';
 import { statusCommand } from './status-command.js';
 import { UsageError } from './usage-error.js';
@@ -43,6 +44,8 @@ accounts
   .option('--password <password>', 'password (prompted for, or read from stdin, when omitted)')
   .option('--customer <name>', 'customer account the phone belongs to')
   .option('--max-bindings <n>', 'override registrar.maxBindings for this account')
+  .addOption(new Option('--auth-mode <mode>', 'how its REGISTERs authenticate (ip and ip-port need --allow-from and take no password)').choices(AUTH_MODES))
+  .option('--allow-from <cidr>', 'accept REGISTERs only from this network or address (ADDR:PORT for ip-port; repeatable)', collect, [])
   .option('--data-dir <dir>', 'data directory')
   .option('--config <file>', 'configuration file (for store.dataDir)')
   .option('--url <url>', `the server's API address (ROLLCALL_URL; default ${DEFAULT_API_URL})`)
@@ -119,6 +122,60 @@ users
   .option('--data-dir <dir>', 'data directory')
   .option('--config <file>', 'configuration file (for store.dataDir)')
   .action(usersCommand.token);
+
+const security = program
+  .command('security')
+  .description('blocked addresses and usernames, allow/deny address lists, failed registrations (server stopped or running)');
+const dataDirOptions = (c: Command) =>
+  c.option('--data-dir <dir>', 'data directory').option('--config <file>', 'configuration file (for store.dataDir)');
+const blocks = security.command('blocks').description('blocked source addresses and usernames (lockouts and bans)');
+dataDirOptions(blocks.command('list').description('blocks in force: kind, value, until, by whom, since, why').option('--json', 'JSON output')).action(
+  securityCommand.blocks.list,
+);
+dataDirOptions(
+  blocks
+    .command('add <address|user@domain>')
+    .description('block a source address or a username (answered as security.unauthorizedResponse says)')
+    .option('--for <seconds>', 'for this long (seconds, or 90s, 15m, 1h, 7d); default until removed')
+    .option('--reason <text>', `why, for the list and the audit log (default "${DEFAULT_BLOCK_REASON}")`),
+).action(securityCommand.blocks.add);
+dataDirOptions(blocks.command('remove <address|user@domain>').description('lift a block (a lockout or a ban)')).action(securityCommand.blocks.remove);
+for (const list of ['allow', 'deny'] as const) {
+  dataDirOptions(
+    security
+      .command(list)
+      .description(
+        list === 'allow'
+          ? 'the allow list: sources that bypass rate limits and lockouts'
+          : 'the deny list: sources refused before anything else',
+      )
+      .command('add <cidr>')
+      .description(`add a network (CIDR) or an address to the ${list} list`)
+      .option('--customer <name>', "apply only to this customer account's phones (default: all)")
+      .option('--note <text>', 'why, shown in the list'),
+  ).action(list === 'allow' ? securityCommand.allowAdd : securityCommand.denyAdd);
+}
+const lists = dataDirOptions(
+  security.command('lists').description('every allow and deny list entry: id, list, CIDR, customer, by whom, since, note').option('--json', 'JSON output'),
+).action(securityCommand.lists);
+// The parent `lists` takes --data-dir/--config wherever they are written: read them from both.
+dataDirOptions(lists.command('remove <id>').description('delete an allow/deny list entry by its id')).action((id: string, _o: unknown, c: Command) =>
+  securityCommand.listsRemove(id, c.optsWithGlobals()),
+);
+dataDirOptions(
+  security
+    .command('failures')
+    .description('the failed-registration log, newest first, or with --counts the sums by reason, source and username')
+    .option('--since <iso>', 'from this time (e.g. 2025-01-31T12:00:00Z)')
+    .option('--last <duration>', 'over the last 90s, 15m, 1h, 7d...')
+    .option('--until <iso>', 'before this time')
+    .option('--reason <reason>', `only this reason: ${FAILURE_REASONS.join(', ')}`)
+    .option('--ip <address>', 'only from this source address')
+    .option('--user <name>', 'only this username tried')
+    .option('--limit <n>', 'at most this many rows (default 100; with --counts 10 of each)')
+    .option('--counts', 'sums by reason, by source address and by username instead of rows')
+    .option('--json', 'JSON output'),
+).action(securityCommand.failures);
 
 const registrations = program
   .command('registrations')

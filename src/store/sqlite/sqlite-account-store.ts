@@ -333,9 +333,10 @@ function checkFields(label: string, f: AccountFields): AccountFields {
 /**
  * The allowed sources, normalised. `ip` and `ip-port` authenticate by them alone, so they
  * need at least one; elsewhere an empty list means no restriction and is stored as null.
- * A port only means something to `ip-port`, which compares it.
+ * A port only means something to `ip-port`, which compares it. Exported so that an edge can
+ * refuse bad input before asking for a password; `label` is `user@domain`.
  */
-function checkAllowedNetworks(label: string, mode: AuthMode, networks: readonly string[] | null): readonly string[] | null {
+export function checkAllowedNetworks(label: string, mode: AuthMode, networks: readonly string[] | null): readonly string[] | null {
   const byAddress = mode === 'ip' || mode === 'ip-port';
   if (networks !== null && !Array.isArray(networks)) {
     throw new Error(`account ${label}: allowedNetworks must be a list of networks or null`);
