@@ -109,7 +109,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await page.getByTestId('registrations-table').waitFor();
     expect(await page.getByTestId('whoami').textContent()).toMatch(/admin\s*admin/);
     expect(await page.getByTestId('empty-state').textContent()).toContain('No phones are registered');
-    for (const nav of ['registrations', 'history', 'accounts', 'settings', 'users', 'audit']) {
+    for (const nav of ['registrations', 'history', 'accounts', 'security', 'settings', 'users', 'audit']) {
       expect(await page.getByTestId(`nav-${nav}`).count(), nav).toBe(1);
     }
     // A reload keeps the session (GET /api/session), not the login page.
@@ -225,6 +225,11 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
       await viewer.getByTestId('nav-settings').click();
       await viewer.getByTestId('settings-form').waitFor();
       expect(await viewer.getByTestId('settings-save').count()).toBe(0);
+      await viewer.getByTestId('nav-security').click();
+      await viewer.getByTestId('security-page').waitFor();
+      await viewer.getByTestId('blocks-table').waitFor();
+      await viewer.getByTestId('failure-counts').waitFor();
+      for (const id of ['block-form', 'list-form', 'block-unblock', 'list-remove']) expect(await viewer.getByTestId(id).count(), id).toBe(0);
     } finally {
       await ctx.close();
     }
@@ -387,6 +392,132 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await op.getByTestId('user-delete').click();
     await page.getByTestId('confirm-dialog').getByTestId('confirm-ok').click();
     await op.waitFor({ state: 'detached' });
+  });
+
+  it('security: block an address and lift it, add a deny entry and remove it, failed registrations counted', async () => {
+    if (SIPP_AVAILABLE) {
+      const wrong = await runSipp({
+        scenario: scenario('wrong-password'),
+        target: `127.0.0.1:${server.port('UDP')}`,
+        transport: 'udp',
+        inf: injectionFile([{ username: '1002', password: 'not-it', domain: DOMAIN }]),
+        calls: 1,
+        rate: 10,
+        timeoutSeconds: 20,
+      });
+      expect(wrong.status, wrong.errors || wrong.stdout).toBe(0);
+    }
+    await page.getByTestId('nav-security').click();
+    await page.getByTestId('security-page').waitFor();
+    expect(page.url()).toContain('#/security');
+    await page.getByTestId('blocks-empty').waitFor();
+    expect(await page.getByTestId('blocks-empty').textContent()).toBe('No blocks in force.');
+    await page.getByTestId('lists-empty').waitFor();
+
+    // Block an address for an hour, from the form; a bad value gets the server's message.
+    const blockForm = page.getByTestId('block-form');
+    await blockForm.getByTestId('block-value').fill('not-an-address');
+    await blockForm.getByTestId('block-submit').click();
+    await page.getByTestId('block-error').waitFor();
+    expect(await page.getByTestId('block-error').textContent()).toContain('not an IP address');
+    await blockForm.getByTestId('block-value').fill('198.51.100.7');
+    await blockForm.getByTestId('block-duration').selectOption({ label: '1 h' });
+    await blockForm.getByTestId('block-reason').fill('e2e: scanning us');
+    await blockForm.getByTestId('block-submit').click();
+    const blocked = page.locator('[data-testid="block-row"][data-value="198.51.100.7"]');
+    await blocked.waitFor();
+    expect(await page.getByTestId('block-error').count()).toBe(0);
+    const blockText = (await blocked.textContent()) ?? '';
+    expect(blockText).toContain('e2e: scanning us');
+    expect(blockText).toContain('admin');
+    expect(blockText).not.toContain('until removed');
+    expect(await page.getByTestId('notice').textContent()).toContain('Blocked address 198.51.100.7');
+
+    // A deny entry for a network; the same again is refused (409) with the server's message,
+    // next to the form.
+    const listForm = page.getByTestId('list-form');
+    await listForm.getByTestId('list-list').selectOption('deny');
+    await listForm.getByTestId('list-cidr').fill('203.0.113.0/24');
+    await listForm.getByTestId('list-note').fill('e2e: bad network');
+    await listForm.getByTestId('list-submit').click();
+    const denied = page.locator('[data-testid="list-row"][data-cidr="203.0.113.0/24"]');
+    await denied.waitFor();
+    const listText = (await denied.textContent()) ?? '';
+    expect(listText).toContain('deny');
+    expect(listText).toContain('all');
+    expect(listText).toContain('e2e: bad network');
+    await listForm.getByTestId('list-cidr').fill('203.0.113.0/24');
+    await listForm.getByTestId('list-submit').click();
+    await page.getByTestId('list-error').waitFor();
+    expect(await page.getByTestId('list-error').textContent()).toContain('already has 203.0.113.0/24');
+    await listForm.getByTestId('list-cidr').fill('203.0.113.0/33');
+    await listForm.getByTestId('list-submit').click();
+    await expect.poll(() => page.getByTestId('list-error').textContent()).toContain('body.cidr');
+    await listForm.getByTestId('list-cidr').fill('');
+
+    // The failed registrations: counts for the range, and the log.
+    const counts = page.getByTestId('failure-counts');
+    await counts.waitFor();
+    await page.getByTestId('failures-range').selectOption('1h');
+    if (SIPP_AVAILABLE) {
+      const reasons = page.getByTestId('failure-counts-reason');
+      await expect
+        .poll(
+          async () => {
+            await page.getByTestId('failures-refresh').click();
+            return reasons.locator('[data-testid="count-row"][data-key="wrong-password"]').count();
+          },
+          { timeout: 10_000 },
+        )
+        .toBe(1);
+      expect(await page.getByTestId('failure-counts-username').locator('[data-testid="count-row"][data-key="1002"]').count()).toBe(1);
+      const failure = page.locator('[data-testid="failure-row"][data-reason="wrong-password"]').first();
+      await failure.waitFor();
+      const failureText = (await failure.textContent()) ?? '';
+      expect(failureText).toContain('1002');
+      expect(failureText).toContain('127.0.0.1:');
+      expect(failureText).toContain('SIPp interop test');
+      // A click on a count filters the log; another reason shows the filtered empty state.
+      await reasons.locator('[data-testid="count-row"][data-key="wrong-password"]').getByRole('button').click();
+      expect(await page.getByTestId('failures-reason').inputValue()).toBe('wrong-password');
+      await page.getByTestId('failures-reason').selectOption('scanner');
+      await page.getByTestId('failures-empty').waitFor();
+      expect(await page.getByTestId('failures-empty').textContent()).toBe('No failed registrations match these filters.');
+      await page.getByTestId('failures-clear').click();
+      await failure.waitFor();
+    } else {
+      await page.getByTestId('failures-empty').waitFor();
+      expect(await page.getByTestId('failures-empty').textContent()).toBe('No failed registrations in the last hour.');
+      expect(await page.getByTestId('failure-counts-reason').getByTestId('count-empty').textContent()).toBe('None');
+    }
+    await page.screenshot({ path: join(shots, 'security.png') });
+
+    // Unblock asks first; cancel keeps the block, confirm lifts it.
+    await blocked.getByTestId('block-unblock').click();
+    const unblock = page.getByTestId('unblock-dialog');
+    await unblock.waitFor();
+    expect(await unblock.textContent()).toContain('198.51.100.7');
+    await unblock.getByTestId('confirm-cancel').click();
+    await unblock.waitFor({ state: 'detached' });
+    expect(await blocked.count()).toBe(1);
+    await blocked.getByTestId('block-unblock').click();
+    await unblock.getByTestId('confirm-ok').click();
+    await unblock.waitFor({ state: 'detached' });
+    await blocked.waitFor({ state: 'detached' });
+    await page.getByTestId('blocks-empty').waitFor();
+    expect(await page.getByTestId('notice').textContent()).toContain('Lifted the block of 198.51.100.7');
+
+    await denied.getByTestId('list-remove').click();
+    const remove = page.getByTestId('list-remove-dialog');
+    await remove.getByTestId('confirm-ok').click();
+    await remove.waitFor({ state: 'detached' });
+    await denied.waitFor({ state: 'detached' });
+    await page.getByTestId('lists-empty').waitFor();
+
+    // Both changes are audited.
+    await page.getByTestId('nav-audit').click();
+    await page.getByTestId('audit-table').waitFor();
+    await expect.poll(async () => (await page.getByTestId('audit-table').textContent()) ?? '').toMatch(/block\.remove[\s\S]*list\.remove|list\.remove[\s\S]*block\.remove/);
   });
 
   it('logging out returns to the login page, and a reload stays there', async () => {

@@ -10,6 +10,7 @@ import { AuditPage } from './pages/audit';
 import { HistoryPage } from './pages/history';
 import { LoginPage } from './pages/login';
 import { RegistrationsPage } from './pages/registrations';
+import { SecurityPage } from './pages/security';
 import { SettingsPage } from './pages/settings';
 import { UsersPage } from './pages/users';
 import { useRoute, type Route } from './router';
@@ -104,6 +105,8 @@ function page(route: Route, user: User) {
       return <HistoryPage />;
     case 'accounts':
       return <AccountsPage user={user} />;
+    case 'security':
+      return <SecurityPage user={user} />;
     case 'settings':
       return <SettingsPage user={user} />;
     case 'users':

@@ -3,7 +3,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 
-export const ROUTES = ['registrations', 'history', 'accounts', 'settings', 'users', 'audit'] as const;
+export const ROUTES = ['registrations', 'history', 'accounts', 'security', 'settings', 'users', 'audit'] as const;
 export type Route = (typeof ROUTES)[number];
 
 export function currentRoute(): Route {

@@ -64,6 +64,7 @@ export interface RegistrationDetails {
 
 export const EVENT_TYPES = [
   'registered', 'refreshed', 'expiring', 'unregistered', 'expired', 'kicked', 'rejected', 'auth-failed', 'force-removed',
+  'blocked', 'unblocked',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -159,4 +160,61 @@ export const AUDIT_ACTIONS = [
   'setting.change',
   'user.add', 'user.role', 'user.password', 'user.remove',
   'token.create', 'token.revoke',
+  'block.add', 'block.remove', 'list.add', 'list.remove',
 ] as const;
+
+// ---------- SIP security (docs/api.md "SIP security") ----------
+
+export type BlockKind = 'address' | 'username';
+
+export interface Block {
+  readonly kind: BlockKind;
+  /** An IP address, or user@domain. */
+  readonly value: string;
+  readonly reason: string;
+  readonly createdAt: number;
+  /** null: until removed. */
+  readonly expiresAt: number | null;
+  /** 'auto' (lockout, scanner defence), or who blocked it. */
+  readonly createdBy: string;
+}
+
+export const ADDRESS_LISTS = ['allow', 'deny'] as const;
+export type AddressList = (typeof ADDRESS_LISTS)[number];
+
+export interface AddressListEntry {
+  readonly id: number;
+  readonly list: AddressList;
+  readonly cidr: string;
+  /** null: every customer. */
+  readonly customer: string | null;
+  readonly note: string | null;
+  readonly createdAt: number;
+  readonly createdBy: string;
+}
+
+export const FAILURE_REASONS = [
+  'wrong-password', 'unknown-user', 'blocked-address', 'blocked-username', 'rate-limited', 'policy-reject',
+  'source-not-allowed', 'malformed', 'stale-nonce', 'retry-limit', 'scanner', 'disabled-account',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export interface Failure {
+  readonly id: number;
+  readonly time: number;
+  readonly sourceAddress: string;
+  readonly sourcePort: number;
+  readonly transport: string;
+  readonly username: string | null;
+  readonly userAgent: string | null;
+  readonly reason: FailureReason;
+  readonly detail: string | null;
+  /** >1: a flood aggregated into one row per source and reason per second. */
+  readonly count: number;
+}
+
+export interface FailureCounts {
+  readonly byReason: ReadonlyArray<{ readonly reason: FailureReason; readonly count: number }>;
+  readonly bySource: ReadonlyArray<{ readonly sourceAddress: string; readonly count: number }>;
+  readonly byUsername: ReadonlyArray<{ readonly username: string; readonly count: number }>;
+}

@@ -20,6 +20,7 @@ const NAV: ReadonlyArray<{ route: Route; label: string; admin?: boolean }> = [
   { route: 'registrations', label: 'Registrations' },
   { route: 'history', label: 'History' },
   { route: 'accounts', label: 'Accounts' },
+  { route: 'security', label: 'Security' },
   { route: 'settings', label: 'System parameters' },
   { route: 'users', label: 'Users', admin: true },
   { route: 'audit', label: 'Audit log', admin: true },

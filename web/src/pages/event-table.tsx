@@ -13,6 +13,8 @@ const TONE: Record<EventType, string> = {
   rejected: 'bad',
   'auth-failed': 'bad',
   'force-removed': 'warn',
+  blocked: 'bad',
+  unblocked: 'neutral',
 };
 
 interface EventTableProps {
