@@ -10,6 +10,7 @@ import type { Registrar } from '../registrar/registrar.js';
 import type { Store } from '../store/store.js';
 import type { LoginLockout } from './login-lockout.js';
 import type { RegistrationStream } from './registration-stream.js';
+import type { ServerSecurity } from '../server/security-wiring.js';
 
 export interface ApiContext {
   readonly store: Store;
@@ -21,6 +22,7 @@ export interface ApiContext {
   readonly changeConfig: (changes: Record<string, unknown>) => { config: Config } | { error: string };
   readonly stream: RegistrationStream;
   readonly lockout: LoginLockout;
+  readonly security: ServerSecurity;
   readonly log: Logger;
   readonly now: () => number;
 }

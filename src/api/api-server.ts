@@ -17,6 +17,7 @@ import { auditRoutes } from './audit-routes.js';
 import { historyRoutes } from './history-routes.js';
 import { registrationRoutes } from './registration-routes.js';
 import { sessionRoutes } from './session-routes.js';
+import { securityRoutes } from './security-routes.js';
 import { settingsRoutes } from './settings-routes.js';
 import { userRoutes } from './user-routes.js';
 
@@ -83,6 +84,7 @@ export async function buildApiServer(ctx: ApiContext, options: ApiServerOptions)
     await settingsRoutes(api, ctx);
     await userRoutes(api, ctx);
     await auditRoutes(api, ctx);
+    await securityRoutes(api, ctx);
   }, { prefix: '/api' });
 
   const webRoot = options.webRoot;

@@ -19,7 +19,12 @@ const NOT_RUNTIME =
   'not a system parameter changeable at run time (these are: registrar.maxBindings, registrar.replacePolicy, registrar.defaultExpires, ' +
   'registrar.minExpires, registrar.maxExpires, registrar.expirySpread, registrar.expiringShare, auth.algorithms, auth.nonceLifetime, ' +
   'history.retentionDays, history.recordRefreshes, log.level, http.sessionTtl, http.lockout.maxFailures, http.lockout.window, ' +
-  'http.lockout.duration, http.passwordPolicy.minLength, http.auditRetentionDays)';
+  'http.lockout.duration, http.passwordPolicy.minLength, http.auditRetentionDays, security.rateLimit.enabled, ' +
+  'security.rateLimit.requestRate, security.rateLimit.requestBurst, security.rateLimit.registerRate, security.rateLimit.registerBurst, ' +
+  'security.rateLimit.action, security.rateLimit.newSourceRate, security.rateLimit.newSourceBurst, security.rateLimit.trustTime, ' +
+  'security.lockout.maxFailures, security.lockout.window, security.lockout.duration, security.lockout.perUsername, ' +
+  'security.lockout.maxUsernameFailures, security.lockout.maxAttemptsPerCallId, security.unauthorizedResponse, ' +
+  'security.scannerAgents, security.blockScanners, security.failureRetentionDays)';
 
 /** The description the schema declares for a dotted key. */
 function schemaDescription(key: string): string | undefined {
@@ -77,6 +82,25 @@ describe('runtimeKeyInfo', () => {
       'http.lockout.duration': 'integer',
       'http.passwordPolicy.minLength': 'integer',
       'http.auditRetentionDays': 'number',
+      'security.rateLimit.enabled': 'boolean',
+      'security.rateLimit.requestRate': 'number',
+      'security.rateLimit.requestBurst': 'integer',
+      'security.rateLimit.registerRate': 'number',
+      'security.rateLimit.registerBurst': 'integer',
+      'security.rateLimit.action': 'enum',
+      'security.rateLimit.newSourceRate': 'number',
+      'security.rateLimit.newSourceBurst': 'integer',
+      'security.rateLimit.trustTime': 'integer',
+      'security.lockout.maxFailures': 'integer',
+      'security.lockout.window': 'integer',
+      'security.lockout.duration': 'integer',
+      'security.lockout.perUsername': 'boolean',
+      'security.lockout.maxUsernameFailures': 'integer',
+      'security.lockout.maxAttemptsPerCallId': 'integer',
+      'security.unauthorizedResponse': 'enum',
+      'security.scannerAgents': 'list',
+      'security.blockScanners': 'boolean',
+      'security.failureRetentionDays': 'number',
     });
   });
 

@@ -197,6 +197,70 @@ export const httpSchema = z
   .prefault({})
   .describe('Web console and management API (SPEC §5).');
 
+export const securitySchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('All SIP security checks (rate limits, blocks, lists, lockout, scanners, auth modes, the failure log). Off only to measure what they cost; needs a restart.'),
+    rateLimit: z
+      .object({
+        enabled: z.boolean().default(true).describe('Limit requests per source address (token bucket), checked before a request is parsed.'),
+        requestRate: z.number().gt(0).default(50000).describe('Requests per second allowed from one trusted source address (one that has authenticated, see newSourceRate), all methods together. High by default: an SBC or a big office NAT sends everything from one address.'),
+        requestBurst: z.number().int().min(1).default(100000).describe('Requests a trusted source may send at once above its rate (bucket size).'),
+        registerRate: z
+          .number()
+          .gt(0)
+          .default(50000)
+          .describe('REGISTERs per second allowed from one trusted source address. Generous by default: an office NAT puts hundreds of phones behind one address, and after a power cut they all register at once.'),
+        registerBurst: z.number().int().min(1).default(100000).describe('REGISTERs a trusted source may send at once above its rate.'),
+        newSourceRate: z
+          .number()
+          .gt(0)
+          .default(20)
+          .describe('Requests per second allowed from a source that has not authenticated successfully within `trustTime`. A flood of unauthenticated REGISTERs gets this little; a source earns the higher limits above once one of its phones authenticates.'),
+        newSourceBurst: z.number().int().min(1).default(200).describe('Requests a new (not yet trusted) source may send at once above its rate.'),
+        trustTime: seconds.min(1).default(3600).describe('Seconds a source stays trusted (the higher limits) after a successful authentication from it.'),
+        action: z
+          .enum(['drop', '503'])
+          .default('drop')
+          .describe('What a source over its limit gets: `drop` (nothing; cheapest under a flood) or `503` Service Unavailable with Retry-After.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Per-source rate limits.'),
+    lockout: z
+      .object({
+        maxFailures: z.number().int().min(1).default(20).describe('Failed authentications from one source address within `window` that block it.'),
+        window: seconds.min(1).default(60).describe('Seconds over which failed authentications are counted.'),
+        duration: seconds.min(0).default(3600).describe('Seconds a source (or username) stays blocked; 0 blocks until an operator removes the block.'),
+        perUsername: z.boolean().default(false).describe('Also block a username (from every address) after `maxUsernameFailures` failures: stops a password spray across many addresses, at the risk of locking out the real phone.'),
+        maxUsernameFailures: z.number().int().min(1).default(50).describe('Failed authentications of one username within `window` that block it (when perUsername is on).'),
+        maxAttemptsPerCallId: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe('A registration attempt (one Call-ID) that fails authentication more often than this gets 403 instead of a new challenge.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Brute-force lockout of SIP sources.'),
+    unauthorizedResponse: z
+      .enum(['drop', '403'])
+      .default('drop')
+      .describe('What blocked or denied sources and scanners get: `drop` (silence: a scanner learns nothing) or `403` Forbidden.'),
+    scannerAgents: z
+      .array(z.string().min(2))
+      .default([])
+      .describe('User-Agent substrings (case-insensitive) treated as scanners, besides the built-in list (friendly-scanner, sipvicious, sipcli, VaxSIPUserAgent, ...).'),
+    blockScanners: z.boolean().default(true).describe('Block the source address of a request from a scanner User-Agent (for lockout.duration).'),
+    failureRetentionDays: z.number().min(0.01).default(30).describe('Failed registrations older than this are deleted from the failure log.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('SIP security (SPEC §7): rate limits, lockout, scanners. Address lists and blocks are data: `rollcall security` and the API.');
+
 export const configSchema = z
   .object({
     sip: sipSchema,
@@ -206,6 +270,7 @@ export const configSchema = z
     history: historySchema,
     log: logSchema,
     http: httpSchema,
+    security: securitySchema,
   })
   .strict();
 

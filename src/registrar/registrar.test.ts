@@ -35,6 +35,8 @@ function account(username: string, password: string, over: Partial<AccountRecord
     minExpires: null,
     maxExpires: null,
     maxBindings: null,
+    authMode: 'password',
+    allowedNetworks: null,
     createdAt: T0,
     updatedAt: T0,
     ...over,

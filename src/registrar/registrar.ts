@@ -8,7 +8,7 @@ import { selectCredentials, verifyCredentials } from '../auth/digest-credentials
 import type { NonceService } from '../auth/nonce.js';
 import { isSipUri } from '../sip/message.js';
 import { serializeResponse } from '../sip/serializer.js';
-import type { AccountRecord, BindingJournal, EventType, RegistrationEvent, StoreOp } from '../store/store.js';
+import type { AccountRecord, BindingJournal, EventType, FailureReason, RegistrationEvent, StoreOp } from '../store/store.js';
 import type { ServerTransaction } from '../transaction/server-transactions.js';
 import type { InboundRequest } from '../transport/transport-layer.js';
 import type { Flow } from '../transport/transport.js';
@@ -29,6 +29,20 @@ export interface RegistrarSettings {
   readonly algorithms: readonly DigestAlgorithm[];
   readonly recordRefreshes: boolean;
   readonly serverHeader: string;
+}
+
+/**
+ * Security the registrar consults (src/security/registration-guard.ts): who may use an
+ * account from where, failed authentications (lockout, retry limit) and the failure log.
+ */
+export interface RegistrarSecurity {
+  /** Whether any account authenticates by source address (then the To user names it). */
+  readonly ipAccounts: boolean;
+  sourceAllowed(account: AccountRecord, flow: Flow): boolean;
+  usernameBlocked(username: string, domain: string): boolean;
+  authFailed(inbound: InboundRequest, username: string, domain: string, customer: string | null, reason: FailureReason, detail: string | null): 'challenge' | 'forbid';
+  authSucceeded(inbound: InboundRequest, username: string, domain: string): void;
+  failed(inbound: InboundRequest, username: string | null, reason: FailureReason, detail: string | null): void;
 }
 
 export interface AccountLookup {
@@ -55,6 +69,7 @@ export interface RegistrarDeps {
   readonly onEvent?: (e: RegistrationEvent) => void;
   /** A binding removed to make room for a new device (calls get torn down, §9). */
   readonly onKicked?: (b: Binding, by: Binding) => void;
+  readonly security?: RegistrarSecurity;
 }
 
 export interface RegistrarCounters {
@@ -112,36 +127,81 @@ export class Registrar {
     if (domain === null || !isSipUri(to)) {
       return this.reject(tx, settings, 404, 'Not Found (address-of-record not served)', [], null, 'AOR not served');
     }
-    // Step 3: authentication.
-    const sel = selectCredentials(req.authorization, domain, settings.algorithms);
-    if (sel.kind === 'none') return this.challenge(tx, settings, domain, false);
-    // A flat copy: bindings keep it, and the table looks it up (a concatenation hashes and
-    // compares more slowly than a flat string).
+    // Step 3: authentication. Accounts in an IP auth mode are named by the To user and
+    // authenticated by where the request comes from (SPEC §3).
+    const security = this.deps.security;
+    let acct: AccountRecord | null = null;
+    if (security !== undefined && security.ipAccounts) {
+      const a = this.deps.accounts.find(to.user!, domain);
+      if (a !== null && (a.authMode === 'ip' || a.authMode === 'ip-port')) {
+        const aor = ownString(aorIn(to, domain));
+        if (!a.enabled) {
+          security.failed(inbound, a.username, 'disabled-account', null);
+          return this.reject(tx, settings, 403, 'Forbidden', NO_HEADERS, aor, 'account disabled');
+        }
+        if (!security.sourceAllowed(a, inbound.flow)) {
+          security.failed(inbound, a.username, 'source-not-allowed', `${inbound.flow.remoteAddress}:${inbound.flow.remotePort}`);
+          return this.reject(tx, settings, 403, 'Forbidden (source not allowed)', NO_HEADERS, aor, 'source not allowed for this account');
+        }
+        security.authSucceeded(inbound, a.username, domain);
+        acct = a;
+      }
+    }
+    if (acct === null) {
+      const sel = selectCredentials(req.authorization, domain, settings.algorithms);
+      if (sel.kind === 'none') return this.challenge(tx, settings, domain, false);
+      // A flat copy: bindings keep it, and the table looks it up (a concatenation hashes and
+      // compares more slowly than a flat string).
+      const aor = ownString(aorIn(to, domain));
+      if (sel.kind === 'malformed') {
+        security?.failed(inbound, null, 'malformed', sel.reason);
+        return this.reject(tx, settings, 400, `Bad Request (${sel.reason})`, NO_HEADERS, aor, sel.reason);
+      }
+      const creds = sel.credentials;
+      if (security !== undefined && security.usernameBlocked(creds.username, domain)) {
+        security.failed(inbound, creds.username, 'blocked-username', null);
+        this.counters.authFailures++;
+        return this.challenge(tx, settings, domain, false);
+      }
+      const account = this.deps.accounts.find(creds.username, domain);
+      const outcome = verifyCredentials(creds, account, req.method, this.deps.nonces, now);
+      if (outcome.kind === 'stale') {
+        security?.failed(inbound, creds.username, 'stale-nonce', null);
+        return this.challenge(tx, settings, domain, true);
+      }
+      if (outcome.kind === 'failed') {
+        this.counters.authFailures++;
+        this.recordOnly(inbound, 'auth-failed', aor, `${outcome.reason} (username ${creds.username})`, now);
+        if (security !== undefined) {
+          const reason: FailureReason = outcome.reason === 'disabled' ? 'disabled-account' : outcome.reason === 'unknown-user' ? 'unknown-user' : outcome.reason === 'wrong-password' ? 'wrong-password' : 'stale-nonce';
+          const verdict = security.authFailed(inbound, creds.username, domain, account?.customer ?? null, reason, outcome.reason === 'replay' || outcome.reason === 'bad-nonce' ? outcome.reason : null);
+          if (verdict === 'forbid') return this.reject(tx, settings, 403, 'Forbidden', NO_HEADERS, aor, 'too many failed attempts');
+        }
+        // Identical to the first challenge whatever the reason: no account enumeration.
+        return this.challenge(tx, settings, domain, false);
+      }
+      acct = outcome.account;
+      // Step 4: authorization — the credentials are those of the AOR's account.
+      if (acct.username !== to.user) {
+        security?.failed(inbound, creds.username, 'policy-reject', `credentials of ${acct.username} for ${aor}`);
+        return this.reject(tx, settings, 403, 'Forbidden (credentials do not match the address-of-record)', NO_HEADERS, aor, `user ${acct.username} may not register ${aor}`);
+      }
+      if (security !== undefined) {
+        if (!security.sourceAllowed(acct, inbound.flow)) {
+          security.failed(inbound, acct.username, 'source-not-allowed', `${inbound.flow.remoteAddress}:${inbound.flow.remotePort}`);
+          return this.reject(tx, settings, 403, 'Forbidden (source not allowed)', NO_HEADERS, aor, 'source not allowed for this account');
+        }
+        security.authSucceeded(inbound, acct.username, domain);
+      }
+    }
     const aor = ownString(aorIn(to, domain));
-    if (sel.kind === 'malformed') {
-      return this.reject(tx, settings, 400, `Bad Request (${sel.reason})`, NO_HEADERS, aor, sel.reason);
-    }
-    const creds = sel.credentials;
-    const account = this.deps.accounts.find(creds.username, domain);
-    const outcome = verifyCredentials(creds, account, req.method, this.deps.nonces, now);
-    if (outcome.kind === 'stale') return this.challenge(tx, settings, domain, true);
-    if (outcome.kind === 'failed') {
-      this.counters.authFailures++;
-      this.recordOnly(inbound, 'auth-failed', aor, `${outcome.reason} (username ${creds.username})`, now);
-      // Identical to the first challenge whatever the reason: no account enumeration.
-      return this.challenge(tx, settings, domain, false);
-    }
-    // Step 4: authorization — the credentials are those of the AOR's account.
-    const acct = outcome.account;
-    if (acct.username !== to.user) {
-      return this.reject(tx, settings, 403, 'Forbidden (credentials do not match the address-of-record)', NO_HEADERS, aor, `user ${acct.username} may not register ${aor}`);
-    }
 
     // Steps 6–7: the contacts.
     const policy = accountPolicy(settings.policy, acct);
     const bindings = this.deps.table.of(aor);
     const decision = decideRegister({ req, bindings, policy, random: this.random });
     if (decision.kind === 'reject') {
+      security?.failed(inbound, acct.username, 'policy-reject', decision.reason);
       return this.reject(tx, settings, decision.status, decision.reason, decision.headers, aor, decision.reason);
     }
     if (decision.kind === 'query') {

@@ -23,6 +23,7 @@ import { TransactionLayer } from '../transaction/server-transactions.js';
 import { TransportLayer } from '../transport/transport-layer.js';
 import { bindingView, type BindingView } from './binding-view.js';
 import { buildApiServer } from '../api/api-server.js';
+import { wireSecurity } from './security-wiring.js';
 import { LoginLockout } from '../api/login-lockout.js';
 import { RegistrationStream } from '../api/registration-stream.js';
 import { applyChanges, storeOverride, storedOverrides, type RuntimeKey } from '../config/runtime-settings.js';
@@ -115,6 +116,9 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
   if (expiredOps.length) store.bindings.applyNow(expiredOps);
   log.info({ restored: table.size, expiredWhileDown: expiredOps.length / 2 }, 'bindings restored');
 
+  let stream: RegistrationStream | null = null;
+  const security = wireSecurity(store, () => config, log, (e) => stream?.publish(e));
+  security.reload();
   const listen: ListenAddress[] = config.sip.listen.map((s) => parseListenAddress(s) as ListenAddress);
   let transactions: TransactionLayer | null = null;
   let endpoint: SipEndpoint | null = null;
@@ -127,6 +131,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     forceRport: config.sip.forceRport,
     serverHeader: config.sip.serverHeader,
     onRequest: (req) => transactions!.receive(req),
+    ...(config.security.enabled ? { guard: security.inbound } : {}),
     onResponse: () => {
       // No client transactions yet (keep-alive and outbound registration come later).
     },
@@ -147,7 +152,6 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
   const domains = new DomainResolver(domainSources());
   const accounts = new AccountDirectory(store.accounts);
 
-  let stream: RegistrationStream | null = null;
   const nonces = new NonceService({ secret: nonceSecret(store), lifetime: config.auth.nonceLifetime }, now);
   const registrar = new Registrar({
     table,
@@ -160,6 +164,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     log,
     onKicked: (b, by) => log.info({ aor: b.aor, kicked: b.contact, by: by.contact }, 'binding kicked by replace policy'),
     onEvent: (e) => stream?.publish(e),
+    ...(config.security.enabled ? { security: security.registration } : {}),
   });
   endpoint = new SipEndpoint({
     registrar,
@@ -177,6 +182,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
   let lastPrune = 0;
   const clock = setInterval(() => {
     registrar.tick();
+    security.tick(Date.now());
     // Accounts changed by another process (the CLI): forget cached ones, re-read domains.
     if (accounts.revalidate()) domains.update(domainSources());
     const t = Date.now();
@@ -186,6 +192,8 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
       if (pruned > 0) log.info({ pruned }, 'old registration history pruned');
       store.sessions.pruneExpired(t);
       store.audit.prune(t - config.http.auditRetentionDays * 86_400_000);
+      store.failures.prune(t - config.security.failureRetentionDays * 86_400_000);
+      store.blocks.pruneExpired(t);
     }
   }, 1000);
 
@@ -255,6 +263,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
         },
         stream,
         lockout,
+        security,
         log,
         now: Date.now,
       },

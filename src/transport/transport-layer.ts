@@ -27,6 +27,20 @@ export interface InboundRequest {
   readonly receivedAt: number;
 }
 
+/** A guard's verdict on a message (src/security/source-gate.ts): 0 accept, 1 drop, 2 403, 3 503. */
+export type GuardVerdict = 0 | 1 | 2 | 3;
+
+/**
+ * Security checks the transport layer runs (SPEC §7): `admit` before a message is parsed (its
+ * source address only), `screen` on a parsed request (its User-Agent). A refused request is
+ * answered here, statelessly, or dropped: it never reaches a transaction.
+ */
+export interface InboundGuard {
+  admit(address: string, port: number, transport: string, isRegister: boolean, nowMs: number): GuardVerdict;
+  screen(msg: SipRequest, flow: Flow, nowMs: number): GuardVerdict;
+  retryAfter(flow: Flow, nowMs: number): number;
+}
+
 export interface TransportLayerOptions {
   readonly listen: readonly ListenAddress[];
   readonly maxMessageSize: number;
@@ -40,11 +54,12 @@ export interface TransportLayerOptions {
   readonly log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
   /** Clock, injectable for tests. */
   readonly now?: () => number;
+  readonly guard?: InboundGuard;
 }
 
 export class TransportLayer {
   readonly listeners: Listener[] = [];
-  readonly counters: TransportCounters = { received: 0, sent: 0, parseErrors: 0, sendErrors: 0 };
+  readonly counters: TransportCounters = { received: 0, sent: 0, parseErrors: 0, sendErrors: 0, refused: 0 };
   private readonly now: () => number;
   private readonly extraHeaders: ReadonlyArray<readonly [string, string]>;
 
@@ -65,8 +80,9 @@ export class TransportLayer {
               port: a.port,
               receiveBuffer: opts.udpReceiveBuffer,
               sendBuffer: opts.udpSendBuffer,
-              onMessage: (buf, flow) => layer.inbound(buf, flow, 'datagram'),
+              onMessage: (buf, flow) => layer.inbound(buf, flow, 'datagram', layer.udpVerdict),
               onError,
+              ...(opts.guard !== undefined ? { admit: (buf: Buffer, address: string, port: number) => layer.admitDatagram(buf, address, port) } : {}),
             }),
           );
         } else {
@@ -112,20 +128,68 @@ export class TransportLayer {
     return out;
   }
 
-  private inbound(buf: Buffer, flow: Flow, framing: 'datagram' | 'stream'): void {
+  /** The guard's verdict on the datagram being delivered (set by admitDatagram just before). */
+  private udpVerdict: GuardVerdict = 0;
+
+  /** UDP's pre-check: drops refused datagrams before a flow is even built for them. */
+  private admitDatagram(buf: Buffer, address: string, port: number): boolean {
+    this.counters.received++;
+    // "REGISTER " — known from the first bytes, before anything is parsed.
+    const isRegister = buf[0] === 0x52 && buf[1] === 0x45 && buf[2] === 0x47 && buf[8] === 0x20;
+    const v = this.opts.guard!.admit(address, port, 'UDP', isRegister, this.now());
+    if (v === 1) {
+      this.counters.refused++;
+      return false;
+    }
+    this.counters.received--; // counted again by inbound()
+    this.udpVerdict = v;
+    return true;
+  }
+
+  private inbound(buf: Buffer, flow: Flow, framing: 'datagram' | 'stream', admitted: GuardVerdict | null = null): void {
     this.counters.received++;
     // Keep-alive bytes on UDP (RFC 5626 §3.5.1 allows STUN or CRLF; phones send CRLF).
     if (framing === 'datagram' && buf.length <= 4 && (buf[0] === 13 || buf[0] === 10 || buf[0] === 0)) return;
+    const guard = this.opts.guard;
+    let verdict: GuardVerdict = 0;
+    if (guard !== undefined) {
+      if (admitted !== null) {
+        verdict = admitted;
+        this.udpVerdict = 0;
+      } else {
+        const isRegister = buf[0] === 0x52 && buf[1] === 0x45 && buf[2] === 0x47 && buf[8] === 0x20;
+        verdict = guard.admit(flow.remoteAddress, flow.remotePort, flow.transport, isRegister, this.now());
+        if (verdict === 1) {
+          this.counters.refused++;
+          return;
+        }
+      }
+    }
     const msg = parseMessage(buf, framing);
     if (msg.kind === 'parse-error') {
-      this.rejectUnparseable(msg, flow);
+      if (verdict === 0) this.rejectUnparseable(msg, flow);
       return;
     }
     if (msg.kind === 'response') {
-      this.opts.onResponse(msg, flow);
+      if (verdict === 0) this.opts.onResponse(msg, flow);
+      return;
+    }
+    if (guard !== undefined && verdict === 0) verdict = guard.screen(msg, flow, this.now());
+    if (verdict !== 0) {
+      this.counters.refused++;
+      if (verdict !== 1 && msg.method !== 'ACK') this.refuse(msg, flow, verdict);
       return;
     }
     this.opts.onRequest(inboundRequest(msg, flow, this.opts.forceRport, this.now()));
+  }
+
+  /** A stateless 403 or 503 (with Retry-After) to a request the guard refused. */
+  private refuse(msg: SipRequest, flow: Flow, verdict: GuardVerdict): void {
+    const req = inboundRequest(msg, flow, this.opts.forceRport, this.now());
+    const headers: Array<readonly [string, string]> = [...this.extraHeaders];
+    if (verdict === 3) headers.unshift(['Retry-After', String(this.opts.guard!.retryAfter(flow, this.now()))]);
+    const buf = verdict === 3 ? serializeResponse(req.echo, 503, 'Service Unavailable', headers, null) : serializeResponse(req.echo, 403, 'Forbidden', headers, null);
+    this.sendResponse(flow, responseTarget(req.via[0]!, flow), buf);
   }
 
   private rejectUnparseable(err: SipParseError, flow: Flow): void {

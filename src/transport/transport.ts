@@ -51,4 +51,6 @@ export interface TransportCounters {
   sent: number;
   parseErrors: number;
   sendErrors: number;
+  /** Messages refused by the security guard (dropped or answered 403/503). */
+  refused: number;
 }

@@ -16,6 +16,8 @@ export class UdpSipClient {
   readonly socket: Socket;
   private readonly waiters = new Map<string, (r: SipResponse) => void>();
   port = 0;
+  /** The bytes of the last response handed to a waiter (for byte-level comparisons). */
+  lastWire = '';
 
   private constructor(readonly target: { host: string; port: number }, socket: Socket) {
     this.socket = socket;
@@ -26,6 +28,7 @@ export class UdpSipClient {
       const w = this.waiters.get(key);
       if (w) {
         this.waiters.delete(key);
+        this.lastWire = buf.toString('latin1');
         w(m);
       }
     });

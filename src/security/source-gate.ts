@@ -1,0 +1,146 @@
+// The first check every SIP message meets, before it is parsed (SPEC §7): is its source
+// address allowed (allow list: always), refused (a block in force or the deny list), or over
+// its rate? Decided from the address alone with a few Map lookups and one O(log n) list
+// lookup, so that a flood costs as little as possible per datagram.
+//
+// Rates come in two tiers. A source that has authenticated successfully within trustTime (a
+// customer's office, however many phones sit behind its NAT) gets generous limits; any other
+// source gets a small one. A flood of unauthenticated REGISTERs from addresses that never
+// authenticate is thus cut to a trickle before it costs any parsing, while the first phone of
+// a new office, inside the small burst, earns its address the higher limits.
+
+import type { AddressList } from './address-list.js';
+import { SourceRateLimiter } from './source-rate-limiter.js';
+
+export const ACCEPT = 0;
+export const DROP = 1;
+/** Refused: answer 403 (or drop, per security.unauthorizedResponse, decided here). */
+export const FORBID = 2;
+/** Over its rate: answer 503 with Retry-After. */
+export const BUSY = 3;
+export type Admission = typeof ACCEPT | typeof DROP | typeof FORBID | typeof BUSY;
+
+export interface GateSettings {
+  readonly rateLimit: {
+    readonly enabled: boolean;
+    readonly requestRate: number;
+    readonly requestBurst: number;
+    readonly registerRate: number;
+    readonly registerBurst: number;
+    readonly action: 'drop' | '503';
+    readonly newSourceRate: number;
+    readonly newSourceBurst: number;
+    readonly trustTime: number;
+  };
+  readonly unauthorizedResponse: 'drop' | '403';
+}
+
+/** What a refused source is refused for (the failure log's reason). */
+export type RefusalReason = 'blocked-address' | 'rate-limited';
+
+/** Most trusted sources remembered (expired ones make room first). */
+const MAX_TRUSTED = 200_000;
+
+export class SourceGate {
+  private allow: AddressList<unknown> | null = null;
+  private deny: AddressList<unknown> | null = null;
+  /** Blocked addresses and when each block ends (null: until removed). */
+  private blocked = new Map<string, number | null>();
+  private readonly requests: SourceRateLimiter;
+  private readonly registers: SourceRateLimiter;
+  private readonly newSources: SourceRateLimiter;
+  /** Sources that authenticated successfully, and until when they are trusted. */
+  private readonly trusted = new Map<string, number>();
+  /** Why the last non-ACCEPT admission refused (read right after admit). */
+  lastRefusal: RefusalReason = 'blocked-address';
+
+  constructor(private readonly settings: () => GateSettings) {
+    this.requests = new SourceRateLimiter(() => {
+      const r = settings().rateLimit;
+      return { rate: r.requestRate, burst: r.requestBurst };
+    });
+    this.registers = new SourceRateLimiter(() => {
+      const r = settings().rateLimit;
+      return { rate: r.registerRate, burst: r.registerBurst };
+    });
+    this.newSources = new SourceRateLimiter(() => {
+      const r = settings().rateLimit;
+      return { rate: r.newSourceRate, burst: r.newSourceBurst };
+    });
+  }
+
+  /** A successful authentication from `address`: it gets the higher limits for trustTime. */
+  trust(address: string, nowMs: number): void {
+    if (this.trusted.size >= MAX_TRUSTED && !this.trusted.has(address)) {
+      for (const [a, until] of this.trusted) if (until <= nowMs) this.trusted.delete(a);
+      if (this.trusted.size >= MAX_TRUSTED) return;
+    }
+    this.trusted.set(address, nowMs + this.settings().rateLimit.trustTime * 1000);
+  }
+
+  private isTrusted(address: string, nowMs: number): boolean {
+    const until = this.trusted.get(address);
+    return until !== undefined && until > nowMs;
+  }
+
+  /** The global allow and deny lists (per-customer entries are the registrar's business). */
+  setLists(allow: AddressList<unknown>, deny: AddressList<unknown>): void {
+    this.allow = allow.size > 0 ? allow : null;
+    this.deny = deny.size > 0 ? deny : null;
+  }
+
+  setBlocks(blocks: Map<string, number | null>): void {
+    this.blocked = blocks;
+  }
+
+  block(address: string, untilMs: number | null): void {
+    this.blocked.set(address, untilMs);
+  }
+
+  unblock(address: string): void {
+    this.blocked.delete(address);
+  }
+
+  isAllowListed(address: string): boolean {
+    return this.allow !== null && this.allow.has(address);
+  }
+
+  isBlocked(address: string, nowMs: number): boolean {
+    if (this.blocked.size === 0) return false;
+    const until = this.blocked.get(address);
+    if (until === undefined) return false;
+    if (until !== null && until <= nowMs) {
+      this.blocked.delete(address);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The verdict on a message from `address`; `isRegister` when its first bytes are
+   * `REGISTER ` (known without parsing).
+   */
+  admit(address: string, isRegister: boolean, nowMs: number): Admission {
+    if (this.allow !== null && this.allow.has(address)) return ACCEPT;
+    if (this.isBlocked(address, nowMs) || (this.deny !== null && this.deny.has(address))) {
+      this.lastRefusal = 'blocked-address';
+      return this.settings().unauthorizedResponse === '403' ? FORBID : DROP;
+    }
+    const s = this.settings().rateLimit;
+    if (!s.enabled) return ACCEPT;
+    const limited = this.isTrusted(address, nowMs)
+      ? !this.requests.take(address, nowMs) || (isRegister && !this.registers.take(address, nowMs))
+      : !this.newSources.take(address, nowMs);
+    if (limited) {
+      this.lastRefusal = 'rate-limited';
+      return s.action === '503' ? BUSY : DROP;
+    }
+    return ACCEPT;
+  }
+
+  /** Seconds a rate-limited source should wait (Retry-After). */
+  retryAfter(address: string, nowMs: number): number {
+    if (!this.isTrusted(address, nowMs)) return this.newSources.retryAfter(address, nowMs);
+    return Math.max(this.requests.retryAfter(address, nowMs), this.registers.retryAfter(address, nowMs));
+  }
+}
