@@ -94,6 +94,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         ...(b.minExpires !== undefined ? { minExpires: b.minExpires } : {}),
         ...(b.maxExpires !== undefined ? { maxExpires: b.maxExpires } : {}),
       });
+      ctx.accounts.revalidate();
       audit(ctx, req, 'account.create', `${a.username}@${a.domain}`, null, accountJson(a));
       return reply.code(201).send(accountJson(a));
     } catch (err) {

@@ -7,7 +7,8 @@ import { ownString } from '../sip/own-string.js';
 import type { AccountRecord, AccountStore } from '../store/store.js';
 
 export class AccountDirectory {
-  private readonly cache = new Map<string, AccountRecord>();
+  /** Accounts by `user@domain`; null remembers that there is none (see find). */
+  private readonly cache = new Map<string, AccountRecord | null>();
   private version: number;
 
   constructor(

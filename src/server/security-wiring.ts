@@ -146,7 +146,7 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
   };
 
   const reloadAccounts = () => {
-    registration.ipAccounts = store.accounts.list().some((a) => a.authMode === 'ip' || a.authMode === 'ip-port');
+    registration.ipAccounts = store.accounts.countAddressAuthenticated() > 0;
   };
 
   return {

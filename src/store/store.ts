@@ -194,6 +194,8 @@ export interface AccountStore {
   customers(): Array<{ name: string; accounts: number }>;
   /** `username@domain` of every account of a customer (filters over the live bindings). */
   keysOfCustomer(customer: string): string[];
+  /** How many accounts authenticate by source address (auth modes ip and ip-port). */
+  countAddressAuthenticated(): number;
   /** Distinct domains that have at least one account. */
   domains(): string[];
   update(id: number, change: Partial<Omit<NewAccount, 'username' | 'domain'>>): AccountRecord | null;

@@ -98,6 +98,28 @@ describe('SIP security', () => {
     }
   }, 60_000);
 
+  it('a deny-list entry refuses its source at once and still after a restart; removed, the source is back', async () => {
+    const admin = await login(server.httpUrl!, 'admin', 'admin-password-long');
+    const entry = await admin.json<{ id: number }>('POST', '/api/security/lists', { list: 'deny', cidr: '127.0.0.24/30', note: 'test' }, 201);
+    const c = await client(server, '127.0.0.25');
+    try {
+      await expect(registerWithDigest(c, params(c, '1001', 'right-1001'))).rejects.toThrow(/no response/);
+    } finally {
+      c.close();
+    }
+    await server.stop();
+    server = await start();
+    const again = await client(server, '127.0.0.25');
+    const admin2 = await login(server.httpUrl!, 'admin', 'admin-password-long');
+    try {
+      await expect(registerWithDigest(again, params(again, '1001', 'right-1001'))).rejects.toThrow(/no response/);
+      expect((await admin2.raw('DELETE', `/api/security/lists/${entry.id}`)).status).toBe(204);
+      expect((await registerWithDigest(again, params(again, '1001', 'right-1001'))).status).toBe(200);
+    } finally {
+      again.close();
+    }
+  }, 60_000);
+
   it('the same Call-ID failing more than maxAttemptsPerCallId times gets 403', async () => {
     const c = await client(server, '127.0.0.21');
     try {

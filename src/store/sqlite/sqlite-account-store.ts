@@ -185,6 +185,10 @@ export class SqliteAccountStore implements AccountStore {
     return this.#customers.all();
   }
 
+  countAddressAuthenticated(): number {
+    return this.#db.prepare("SELECT count(*) FROM accounts WHERE auth_mode IN ('ip', 'ip-port')").pluck().get() as number;
+  }
+
   keysOfCustomer(customer: string): string[] {
     return this.#keysOfCustomer.all(customer);
   }
