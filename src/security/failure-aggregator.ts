@@ -21,8 +21,8 @@ export class FailureAggregator {
   /** By reason, then by source address: no key to build per message. */
   private pending = new Map<FailureReason, Map<string, Pending>>();
   private size = 0;
-  private overflow = 0;
-  private overflowAt = 0;
+  /** Refusals past MAX_PENDING pairs, counted per reason (their sources are not kept). */
+  private overflow = new Map<FailureReason, { count: number; at: number }>();
 
   note(sourceAddress: string, sourcePort: number, transport: string, reason: FailureReason, nowMs: number): void {
     let bySource = this.pending.get(reason);
@@ -34,8 +34,9 @@ export class FailureAggregator {
       return;
     }
     if (this.size >= MAX_PENDING) {
-      if (this.overflow === 0) this.overflowAt = nowMs;
-      this.overflow++;
+      const o = this.overflow.get(reason);
+      if (o === undefined) this.overflow.set(reason, { count: 1, at: nowMs });
+      else o.count++;
       return;
     }
     this.size++;
@@ -58,22 +59,22 @@ export class FailureAggregator {
         count: p.count,
       });
     }
-    if (this.overflow > 0) {
+    for (const [reason, o] of this.overflow) {
       out.push({
-        time: this.overflowAt,
+        time: o.at,
         sourceAddress: '*',
         sourcePort: 0,
         transport: '*',
         username: null,
         userAgent: null,
-        reason: 'rate-limited',
-        detail: `${this.overflow} messages from more than ${MAX_PENDING} other sources`,
-        count: this.overflow,
+        reason,
+        detail: `${o.count} message${o.count === 1 ? '' : 's'} from more than ${MAX_PENDING} other sources`,
+        count: o.count,
       });
     }
     this.pending = new Map();
     this.size = 0;
-    this.overflow = 0;
+    this.overflow = new Map();
     return out;
   }
 }

@@ -200,11 +200,14 @@ describe('SQLite account store', () => {
       ]);
     });
 
-    it('stores an empty list as null (from anywhere) where a password still authenticates', () => {
+    it('stores an empty list as null (from anywhere) for password accounts', () => {
       expect(store.accounts.add(newAccount('1001', 'example.com', { allowedNetworks: [] })).allowedNetworks).toBeNull();
-      expect(
-        store.accounts.add(newAccount('1002', 'example.com', { authMode: 'ip-and-password', allowedNetworks: [] })).allowedNetworks,
-      ).toBeNull();
+    });
+
+    it('refuses ip-and-password without networks (it could never register)', () => {
+      expect(() => store.accounts.add(newAccount('1002', 'example.com', { authMode: 'ip-and-password', allowedNetworks: [] }))).toThrow(
+        'account 1002@example.com: auth mode ip-and-password needs allowedNetworks',
+      );
     });
 
     it('refuses ip and ip-port without networks, naming the account and the mode', () => {

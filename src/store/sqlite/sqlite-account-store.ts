@@ -341,7 +341,7 @@ function checkFields(label: string, f: AccountFields): AccountFields {
  * refuse bad input before asking for a password; `label` is `user@domain`.
  */
 export function checkAllowedNetworks(label: string, mode: AuthMode, networks: readonly string[] | null): readonly string[] | null {
-  const byAddress = mode === 'ip' || mode === 'ip-port';
+  const byAddress = mode === 'ip' || mode === 'ip-port' || mode === 'ip-and-password';
   if (networks !== null && !Array.isArray(networks)) {
     throw new Error(`account ${label}: allowedNetworks must be a list of networks or null`);
   }
