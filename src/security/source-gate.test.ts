@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AddressList } from './address-list.js';
-import { ACCEPT, BUSY, DROP, FORBID, SourceGate, type Admission, type GateSettings } from './source-gate.js';
+import { ACCEPT, BUSY, DROP, FORBID, SourceGate, rateKey, type Admission, type GateSettings } from './source-gate.js';
 
 const T0 = 1_800_000_000_000;
 const ATTACKER = '203.0.113.9';
@@ -246,5 +246,28 @@ describe('SourceGate: rate limiting off', () => {
     expect(gate.admit(ATTACKER, true, T0)).toBe(ACCEPT);
     settings.rateLimit = { ...RATE_LIMIT, action: '503' };
     expect(gate.admit(ATTACKER, true, T0)).toBe(BUSY);
+  });
+});
+
+describe('rateKey', () => {
+  it('keeps IPv4 addresses, maps IPv4-mapped IPv6 to IPv4, and keys IPv6 by its /64', () => {
+    expect(rateKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(rateKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(rateKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(rateKey('2001:db8:1:2::99')).toBe('2001:db8:1:2::/64');
+    expect(rateKey('2001:0DB8:0001:0002:ffff::1')).toBe('2001:db8:1:2::/64');
+    expect(rateKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(rateKey('::1')).toBe('0:0:0:0::/64');
+    expect(rateKey('fe80::1')).toBe('fe80:0:0:0::/64');
+  });
+
+  it('an attacker rotating through one /64 shares one bucket', () => {
+    const gate = new SourceGate(() => ({
+      rateLimit: { enabled: true, requestRate: 1000, requestBurst: 1000, registerRate: 1000, registerBurst: 1000, action: 'drop', newSourceRate: 1, newSourceBurst: 3, trustTime: 60 },
+      unauthorizedResponse: 'drop',
+    }));
+    const verdicts = [1, 2, 3, 4, 5].map((i) => gate.admit(`2001:db8:1:2::${i}`, true, 1_000));
+    expect(verdicts).toEqual([ACCEPT, ACCEPT, ACCEPT, DROP, DROP]);
+    expect(gate.admit('2001:db8:1:3::1', true, 1_000)).toBe(ACCEPT);
   });
 });

@@ -71,6 +71,7 @@ export class SourceGate {
 
   /** A successful authentication from `address`: it gets the higher limits for trustTime. */
   trust(address: string, nowMs: number): void {
+    address = rateKey(address);
     if (this.trusted.size >= MAX_TRUSTED && !this.trusted.has(address)) {
       for (const [a, until] of this.trusted) if (until <= nowMs) this.trusted.delete(a);
       if (this.trusted.size >= MAX_TRUSTED) return;
@@ -128,9 +129,10 @@ export class SourceGate {
     }
     const s = this.settings().rateLimit;
     if (!s.enabled) return ACCEPT;
-    const limited = this.isTrusted(address, nowMs)
-      ? !this.requests.take(address, nowMs) || (isRegister && !this.registers.take(address, nowMs))
-      : !this.newSources.take(address, nowMs);
+    const key = rateKey(address);
+    const limited = this.isTrusted(key, nowMs)
+      ? !this.requests.take(key, nowMs) || (isRegister && !this.registers.take(key, nowMs))
+      : !this.newSources.take(key, nowMs);
     if (limited) {
       this.lastRefusal = 'rate-limited';
       return s.action === '503' ? BUSY : DROP;
@@ -140,7 +142,31 @@ export class SourceGate {
 
   /** Seconds a rate-limited source should wait (Retry-After). */
   retryAfter(address: string, nowMs: number): number {
-    if (!this.isTrusted(address, nowMs)) return this.newSources.retryAfter(address, nowMs);
-    return Math.max(this.requests.retryAfter(address, nowMs), this.registers.retryAfter(address, nowMs));
+    const key = rateKey(address);
+    if (!this.isTrusted(key, nowMs)) return this.newSources.retryAfter(key, nowMs);
+    return Math.max(this.requests.retryAfter(key, nowMs), this.registers.retryAfter(key, nowMs));
   }
+}
+
+/**
+ * What a rate limit and trust are kept per: the IPv4 address, or the IPv6 /64 — one host
+ * (one customer site) is handed a whole /64, and an attacker rotating through it must not get
+ * a fresh bucket per address. An IPv4-mapped IPv6 address counts as its IPv4 address.
+ */
+export function rateKey(address: string): string {
+  if (address.indexOf(':') < 0) return address;
+  const lower = address.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
+  if (mapped !== null) return mapped[1]!;
+  const cut = lower.indexOf('::');
+  let groups: string[];
+  if (cut < 0) groups = lower.split(':');
+  else {
+    const head = cut === 0 ? [] : lower.slice(0, cut).split(':');
+    const tail = cut + 2 >= lower.length ? [] : lower.slice(cut + 2).split(':');
+    groups = [...head, ...new Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
+  }
+  let key = '';
+  for (let i = 0; i < 4; i++) key += `${(groups[i] ?? '0').replace(/^0+(?=.)/, '')}:`;
+  return `${key}:/64`;
 }
