@@ -53,9 +53,15 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
     });
   };
 
+  /** The blocks this server knows of, by `kind value`: a reload's difference is another process's doing. */
+  let known = new Map<string, BlockRecord>();
+  const blockKey = (kind: string, value: string) => `${kind} ${value}`;
+
   const block = (kind: BlockRecord['kind'], value: string, reason: string, until: number | null, by: string) => {
     const now = Date.now();
-    store.blocks.put({ kind, value, reason, createdAt: now, expiresAt: until, createdBy: by });
+    const record: BlockRecord = { kind, value, reason, createdAt: now, expiresAt: until, createdBy: by };
+    store.blocks.put(record);
+    known.set(blockKey(kind, value), record);
     if (kind === 'address') gate.block(value, until);
     else registration.setBlockedUsernames(new Map([...usernameBlocks(), [value, until]]));
     log.warn({ kind, value, reason, until: until === null ? null : new Date(until).toISOString(), by }, 'SIP source blocked');
@@ -109,11 +115,25 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
   let listsVersion = -1;
   let accountsVersion = -1;
 
-  const reloadBlocks = () => {
-    const blocks = store.blocks.list(Date.now());
+  const reloadBlocks = (announce: boolean) => {
+    const now = Date.now();
+    const blocks = store.blocks.list(now);
     const addresses = new Map<string, number | null>();
     usernames = new Map();
-    for (const b of blocks) (b.kind === 'address' ? addresses : usernames).set(b.value, b.expiresAt);
+    const next = new Map<string, BlockRecord>();
+    for (const b of blocks) {
+      (b.kind === 'address' ? addresses : usernames).set(b.value, b.expiresAt);
+      const key = blockKey(b.kind, b.value);
+      next.set(key, b);
+      // Made by another process (the CLI): recorded as an event here, like our own.
+      if (announce && !known.has(key)) event('blocked', b.kind, b.value, `${b.reason} (by ${b.createdBy})`);
+    }
+    if (announce) {
+      for (const [key, b] of known) {
+        if (!next.has(key) && (b.expiresAt === null || b.expiresAt > now)) event('unblocked', b.kind, b.value, 'by another process (cli)');
+      }
+    }
+    known = next;
     gate.setBlocks(addresses);
     registration.setBlockedUsernames(usernames);
   };
@@ -141,7 +161,7 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
   const reload = () => {
     version = store.blocks.securityVersion();
     listsVersion = store.addressLists.version();
-    reloadBlocks();
+    reloadBlocks(false);
     reloadLists();
   };
 
@@ -167,7 +187,7 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
           listsVersion = lv;
           reloadLists();
         }
-        reloadBlocks();
+        reloadBlocks(true);
       }
       const av = store.accounts.version();
       if (av !== accountsVersion) {
@@ -183,6 +203,7 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
     block,
     unblock(kind, value, by) {
       const removed = store.blocks.remove(kind, value);
+      known.delete(blockKey(kind, value));
       if (kind === 'address') {
         gate.unblock(value);
         registration.forgetSource(value);

@@ -120,6 +120,27 @@ describe('SIP security', () => {
     }
   }, 60_000);
 
+  it('a block made with the CLI applies to the running server within a second, and both changes are events', async () => {
+    const c = await client(server, '127.0.0.70');
+    const admin = await login(server.httpUrl!, 'admin', 'admin-password-long');
+    try {
+      expect((await registerWithDigest(c, params(c, '1001', 'right-1001'))).status).toBe(200);
+      expect(rollcall(['security', 'blocks', 'add', '127.0.0.70', '--for', '1h', '--reason', 'test', '--data-dir', dataDir]).status).toBe(0);
+      await new Promise((r) => setTimeout(r, 1500));
+      await expect(registerWithDigest(c, params(c, '1001', 'right-1001'))).rejects.toThrow(/no response/);
+      expect(rollcall(['security', 'blocks', 'remove', '127.0.0.70', '--data-dir', dataDir]).status).toBe(0);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await registerWithDigest(c, params(c, '1001', 'right-1001'))).status).toBe(200);
+      const history = await admin.json<{ items: Array<{ type: string; reason: string }> }>('GET', '/api/history?ip=127.0.0.70');
+      const types = history.items.map((e) => e.type);
+      expect(types).toContain('blocked');
+      expect(types).toContain('unblocked');
+      expect(history.items.find((e) => e.type === 'blocked')!.reason).toBe('test (by cli)');
+    } finally {
+      c.close();
+    }
+  }, 30_000);
+
   it('the same Call-ID failing more than maxAttemptsPerCallId times gets 403', async () => {
     const c = await client(server, '127.0.0.21');
     try {
