@@ -28,6 +28,7 @@ export interface CustomerLists {
 export class RegistrationGuard {
   private readonly tracker: AuthFailureTracker;
   private readonly allowedNetworks = new WeakMap<AccountRecord, AddressList<unknown>>();
+  private readonly hostPorts = new WeakMap<AccountRecord, Array<{ list: AddressList<unknown>; port: number | null }>>();
   private customers = new Map<string, CustomerLists>();
   /** Blocked usernames (`user@domain`) and when each block ends (null: until removed). */
   private blockedUsernames = new Map<string, number | null>();
@@ -80,7 +81,12 @@ export class RegistrationGuard {
     const networks = account.allowedNetworks;
     if (networks === null || networks.length === 0) return account.authMode === 'password';
     if (account.authMode === 'ip-port') {
-      for (const n of networks) if (hostPortMatches(n, address, flow.remotePort)) return true;
+      let sources = this.hostPorts.get(account);
+      if (sources === undefined) {
+        sources = networks.map(hostPortSource);
+        this.hostPorts.set(account, sources);
+      }
+      for (const src of sources) if ((src.port === null || src.port === flow.remotePort) && src.list.has(address)) return true;
       return false;
     }
     let list = this.allowedNetworks.get(account);
@@ -104,9 +110,11 @@ export class RegistrationGuard {
    * and 'forbid' when this registration attempt (Call-ID) is over its retry limit.
    */
   authFailed(inbound: InboundRequest, username: string, domain: string, customer: string | null, reason: FailureReason, detail: string | null): 'challenge' | 'forbid' {
-    this.failed(inbound, username, reason, detail);
     const flow = inbound.flow;
-    if (this.trusted(flow, customer)) return 'challenge';
+    if (this.trusted(flow, customer)) {
+      this.failed(inbound, username, reason, detail);
+      return 'challenge';
+    }
     const p = this.deps.policy();
     const v = this.tracker.fail(flow.remoteAddress, `${username}@${domain}`, inbound.msg.callId, this.deps.now());
     const until = p.duration === 0 ? null : this.deps.now() + p.duration * 1000;
@@ -118,10 +126,12 @@ export class RegistrationGuard {
       this.blockedUsernames.set(`${username}@${domain}`, until);
       this.deps.block('username', `${username}@${domain}`, `${p.maxUsernameFailures} failed authentications within ${p.window} s`, until);
     }
+    // One row per failed request: the retry limit, when this failure crossed it, is its reason.
     if (v.forbid) {
-      this.failed(inbound, username, 'retry-limit', `more than ${p.maxAttemptsPerCallId} failed attempts with Call-ID ${inbound.msg.callId}`);
+      this.failed(inbound, username, 'retry-limit', `${reason}; more than ${p.maxAttemptsPerCallId} failed attempts with Call-ID ${inbound.msg.callId}`);
       return 'forbid';
     }
+    this.failed(inbound, username, reason, detail);
     return 'challenge';
   }
 
@@ -147,11 +157,11 @@ export class RegistrationGuard {
   }
 }
 
-/** `10.0.0.5:5062`, `[2001:db8::5]:5062` or a bare address (any port). */
-function hostPortMatches(entry: string, address: string, port: number): boolean {
+/** `10.0.0.5:5062`, `[2001:db8::5]:5062` or a bare address or network (any port). */
+function hostPortSource(entry: string): { list: AddressList<unknown>; port: number | null } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(entry) ?? /^([^:]+):(\d+)$/.exec(entry);
-  if (m === null) return AddressList.build([{ cidr: entry, value: null }]).has(address);
-  return Number(m[2]) === port && AddressList.build([{ cidr: m[1]!, value: null }]).has(address);
+  if (m === null) return { list: AddressList.build([{ cidr: entry, value: null }]), port: null };
+  return { list: AddressList.build([{ cidr: m[1]!, value: null }]), port: Number(m[2]) };
 }
 
 function stripPort(entry: string): string {
