@@ -94,7 +94,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext): Prom
         ...(b.minExpires !== undefined ? { minExpires: b.minExpires } : {}),
         ...(b.maxExpires !== undefined ? { maxExpires: b.maxExpires } : {}),
       });
-      ctx.accounts.revalidate();
+      ctx.accountsChanged();
       audit(ctx, req, 'account.create', `${a.username}@${a.domain}`, null, accountJson(a));
       return reply.code(201).send(accountJson(a));
     } catch (err) {
@@ -111,7 +111,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       for (const [k, v] of Object.entries(req.body)) if (v !== undefined) change[k] = v;
       const after = ctx.store.accounts.update(req.params.id, change)!;
       audit(ctx, req, 'account.update', `${after.username}@${after.domain}`, accountJson(before), accountJson(after));
-      ctx.accounts.revalidate();
+      ctx.accountsChanged();
       return accountJson(after);
     } catch (err) {
       const e = storeError(err);
@@ -126,7 +126,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       const a = ctx.store.accounts.byId(req.params.id);
       if (a === null) return reply.code(404).send({ error: `no account ${req.params.id}` });
       ctx.store.accounts.update(a.id, ha1sFor(a.username, a.domain, req.body.password));
-      ctx.accounts.revalidate();
+      ctx.accountsChanged();
       audit(ctx, req, 'account.password', `${a.username}@${a.domain}`, null, null);
       return reply.code(204).send();
     },
@@ -136,7 +136,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     const a = ctx.store.accounts.byId(req.params.id);
     if (a === null) return reply.code(404).send({ error: `no account ${req.params.id}` });
     ctx.store.accounts.remove(a.id);
-    ctx.accounts.revalidate();
+    ctx.accountsChanged();
     audit(ctx, req, 'account.delete', `${a.username}@${a.domain}`, accountJson(a), null);
     return reply.code(204).send();
   });
@@ -162,7 +162,7 @@ export async function accountRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     }
     try {
       const n = ctx.store.accounts.addMany(accounts);
-      ctx.accounts.revalidate();
+      ctx.accountsChanged();
       audit(ctx, req, 'account.import', null, null, { imported: n });
       return { imported: n };
     } catch (err) {

@@ -23,6 +23,8 @@ export interface ApiContext {
   readonly stream: RegistrationStream;
   readonly lockout: LoginLockout;
   readonly security: ServerSecurity;
+  /** After an account change made here: caches, served domains and auth modes follow at once. */
+  readonly accountsChanged: () => void;
   readonly log: Logger;
   readonly now: () => number;
 }

@@ -5,7 +5,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { AccountInputError, accountWithPassword } from '../auth/new-account.js';
 import { checkAllowedNetworks } from '../store/sqlite/sqlite-account-store.js';
@@ -14,6 +13,7 @@ import { AUTH_MODES, type AuthMode, type NewAccount } from '../store/store.js';
 import { resolveDataDir, type DataDirOptions } from './data-dir.js';
 import { printTable } from './print-table.js';
 import { UsageError } from './usage-error.js';
+import { readPassword } from './password-prompt.js';
 import { apiConnection, apiJson, queryString, type ApiOptions } from './api-connection.js';
 
 interface ApiAccount {
@@ -39,40 +39,6 @@ export function newAccount(username: string, domain: string, password: string, c
     if (err instanceof AccountInputError) throw new UsageError(err.message);
     throw err;
   }
-}
-
-async function readPassword(): Promise<string> {
-  if (!process.stdin.isTTY) {
-    // Piped: the first line of stdin (keeps the password out of the process list).
-    const rl = createInterface({ input: process.stdin });
-    for await (const line of rl) {
-      rl.close();
-      return line;
-    }
-    throw new UsageError('no --password given and nothing on stdin');
-  }
-  process.stderr.write('Password: ');
-  return new Promise((resolve) => {
-    const stdin = process.stdin;
-    stdin.setRawMode(true);
-    stdin.resume();
-    let pw = '';
-    const onData = (buf: Buffer) => {
-      for (const ch of buf.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          stdin.setRawMode(false);
-          stdin.pause();
-          stdin.off('data', onData);
-          process.stderr.write('\n');
-          resolve(pw);
-          return;
-        }
-        if (ch === '\u0003') process.exit(130);
-        pw = ch === '\u007f' ? pw.slice(0, -1) : pw + ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
 }
 
 /** --auth-mode and --allow-from, checked before any password is asked for. */
@@ -118,7 +84,7 @@ export const accountsCommand = {
     // ip and ip-port never challenge, but every account has HA1s: without --password it gets
     // a random one nobody knows, so a later switch to a password mode needs a new password.
     const byAddress = auth.authMode === 'ip' || auth.authMode === 'ip-port';
-    const password = o.password ?? (byAddress ? randomBytes(24).toString('base64url') : await readPassword());
+    const password = o.password ?? (byAddress ? randomBytes(24).toString('base64url') : await readPassword(false));
     const account: NewAccount = { ...newAccount(username, o.domain, password, o.customer ?? null, maxBindings), ...auth };
     const api = apiConnection(o);
     if (api !== null) {

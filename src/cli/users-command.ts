@@ -4,7 +4,6 @@
 // done by `cli`; passwords, tokens and hashes never reach the audit log or the output, except
 // the new token that `users token` exists to print.
 
-import { createInterface } from 'node:readline';
 import { newApiToken } from '../auth/api-token.js';
 import { hashPassword } from '../auth/password-hash.js';
 import { passwordProblem } from '../auth/password-policy.js';
@@ -14,6 +13,7 @@ import { DuplicateUserError, USER_ROLES, type AuditEntry, type UserRecord, type 
 import { resolveDataDir, type DataDirOptions } from './data-dir.js';
 import { printTable } from './print-table.js';
 import { UsageError } from './usage-error.js';
+import { readPassword } from './password-prompt.js';
 
 /** Who the audit log says made a change from the command line. */
 const CLI_ACTOR = 'cli';
@@ -26,54 +26,9 @@ function parseRole(role: string): UserRole {
   return role as UserRole;
 }
 
-/** Reads one line from the terminal without echoing it. */
-function promptHidden(prompt: string): Promise<string> {
-  process.stderr.write(prompt);
-  return new Promise((resolve) => {
-    const stdin = process.stdin;
-    stdin.setRawMode(true);
-    stdin.resume();
-    let line = '';
-    const onData = (buf: Buffer) => {
-      for (const ch of buf.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          stdin.setRawMode(false);
-          stdin.pause();
-          stdin.off('data', onData);
-          process.stderr.write('\n');
-          resolve(line);
-          return;
-        }
-        if (ch === '\u0003') {
-          stdin.setRawMode(false);
-          process.stderr.write('\n');
-          process.exit(130);
-        }
-        line = ch === '\u007f' || ch === '\b' ? [...line].slice(0, -1).join('') : line + ch;
-      }
-    };
-    stdin.on('data', onData);
-  });
-}
-
-/**
- * The new password: --password, else typed twice at a terminal, else the first line of stdin
- * (scripts and tests pipe it, and it stays out of the process list).
- */
+/** The new password: --password, else typed twice at a terminal, else the first line of stdin. */
 async function readNewPassword(given: string | undefined): Promise<string> {
-  if (given !== undefined) return given;
-  if (!process.stdin.isTTY) {
-    const rl = createInterface({ input: process.stdin });
-    for await (const line of rl) {
-      rl.close();
-      return line;
-    }
-    throw new UsageError('no --password given and nothing on stdin');
-  }
-  const password = await promptHidden('Password: ');
-  const repeated = await promptHidden('Repeat: ');
-  if (password !== repeated) throw new UsageError('the two passwords differ; nothing was changed');
-  return password;
+  return given ?? readPassword(true);
 }
 
 /** The password, checked against http.passwordPolicy of the configuration in effect. */

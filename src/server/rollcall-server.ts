@@ -179,12 +179,20 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     onRequest: (tx) => ep.onRequest(tx),
   });
 
+  /** Whether any process changed an account since the last look; if so, everything that
+   * depends on accounts follows (cache, served domains, auth modes). */
+  const accountsChanged = (): boolean => {
+    if (!accounts.revalidate()) return false;
+    domains.update(domainSources());
+    return true;
+  };
+
   let lastPrune = 0;
   const clock = setInterval(() => {
     registrar.tick();
-    security.tick(Date.now());
-    // Accounts changed by another process (the CLI): forget cached ones, re-read domains.
-    if (accounts.revalidate()) domains.update(domainSources());
+    // Accounts changed by another process (the CLI): forget cached ones, re-read domains and
+    // which accounts authenticate by address.
+    security.tick(accountsChanged());
     const t = Date.now();
     if (t - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = t;
@@ -249,6 +257,9 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
         table,
         registrar,
         accounts,
+        accountsChanged: () => {
+          if (accountsChanged()) security.accountsChanged();
+        },
         config: () => config,
         changeConfig: (changes) => {
           const r = applyChanges(config, changes);

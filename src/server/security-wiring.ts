@@ -18,8 +18,13 @@ export interface ServerSecurity {
   readonly gate: SourceGate;
   readonly inbound: SipInboundGuard;
   readonly registration: RegistrationGuard;
-  /** Once a second: writes the aggregated failures, reloads lists and blocks if they changed. */
-  tick(nowMs: number): void;
+  /**
+   * Once a second: writes the aggregated failures, reloads lists and blocks if they changed,
+   * and the accounts' auth modes when the caller saw an account change.
+   */
+  tick(accountsChanged: boolean): void;
+  /** Re-reads which accounts authenticate by source address. */
+  accountsChanged(): void;
   /** Re-reads lists, blocks and the accounts' auth modes now (after a change made here). */
   reload(): void;
   /** Stores a block and applies it at once; recorded as an event. */
@@ -113,7 +118,6 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
   const usernameBlocks = () => usernames;
   let version = -1;
   let listsVersion = -1;
-  let accountsVersion = -1;
 
   const reloadBlocks = (announce: boolean) => {
     const now = Date.now();
@@ -173,7 +177,7 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
     gate,
     inbound,
     registration,
-    tick(nowMs) {
+    tick(accountsChanged) {
       const rows = aggregator.drain();
       if (rows.length > 0) {
         const ops: StoreOp[] = rows.map((failure) => ({ op: 'failure', failure }));
@@ -189,17 +193,13 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
         }
         reloadBlocks(true);
       }
-      const av = store.accounts.version();
-      if (av !== accountsVersion) {
-        accountsVersion = av;
-        reloadAccounts();
-      }
-      void nowMs;
+      if (accountsChanged) reloadAccounts();
     },
     reload() {
       reload();
       reloadAccounts();
     },
+    accountsChanged: reloadAccounts,
     block,
     unblock(kind, value, by) {
       const removed = store.blocks.remove(kind, value);

@@ -364,6 +364,17 @@ describe('management API', () => {
       expect((await admin.get(`/api/accounts/${a.id}`)).status).toBe(404);
     });
 
+    it('an account created in a new domain registers at once (the domain is served from then on)', async () => {
+      await admin.json('POST', '/api/accounts', { username: '3001', domain: 'fresh.test', password: 'pw-3001' }, 201);
+      const c = await UdpSipClient.open({ host: '127.0.0.1', port: server.port('UDP') });
+      try {
+        const r = await registerWithDigest(c, { user: '3001', password: 'pw-3001', domain: 'fresh.test', contactHost: '127.0.0.1', contactPort: c.port, expires: 600 });
+        expect(r.status).toBe(200);
+      } finally {
+        c.close();
+      }
+    });
+
     it('a new password works for SIP at once', async () => {
       const list = await admin.json<{ items: Account[] }>('GET', '/api/accounts?q=1003');
       const id = list.items[0]!.id;
