@@ -56,6 +56,16 @@ export async function securityRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     },
   );
 
+  api.get(
+    '/security/kernel-filter',
+    { config: { role: 'read-only' }, schema: { tags: ['security'], summary: 'Whether blocked sources are dropped by the kernel (nftables), and how much it dropped' } },
+    async () => {
+      const k = ctx.security.kernel;
+      const c = k.counters();
+      return { mode: ctx.config().security.kernelFilter, active: k.active, table: k.active ? `inet ${k.table}` : null, droppedPackets: c?.packets ?? null, droppedBytes: c?.bytes ?? null };
+    },
+  );
+
   api.get('/security/lists', { config: { role: 'read-only' }, schema: { tags: ['security'], summary: 'Allow and deny list entries' } }, async () => ctx.store.addressLists.all());
 
   api.post(

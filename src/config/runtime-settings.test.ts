@@ -23,7 +23,8 @@ const NOT_RUNTIME =
   'security.rateLimit.requestRate, security.rateLimit.requestBurst, security.rateLimit.registerRate, security.rateLimit.registerBurst, ' +
   'security.rateLimit.action, security.rateLimit.newSourceRate, security.rateLimit.newSourceBurst, security.rateLimit.trustTime, ' +
   'security.lockout.maxFailures, security.lockout.window, security.lockout.duration, security.lockout.perUsername, ' +
-  'security.lockout.maxUsernameFailures, security.lockout.maxAttemptsPerCallId, security.unauthorizedResponse, ' +
+  'security.lockout.maxUsernameFailures, security.lockout.maxAttemptsPerCallId, security.floodBlock.enabled, security.floodBlock.threshold, ' +
+  'security.floodBlock.window, security.floodBlock.duration, security.unauthorizedResponse, ' +
   'security.scannerAgents, security.blockScanners, security.failureRetentionDays)';
 
 /** The description the schema declares for a dotted key. */
@@ -97,6 +98,10 @@ describe('runtimeKeyInfo', () => {
       'security.lockout.perUsername': 'boolean',
       'security.lockout.maxUsernameFailures': 'integer',
       'security.lockout.maxAttemptsPerCallId': 'integer',
+      'security.floodBlock.enabled': 'boolean',
+      'security.floodBlock.threshold': 'integer',
+      'security.floodBlock.window': 'integer',
+      'security.floodBlock.duration': 'integer',
       'security.unauthorizedResponse': 'enum',
       'security.scannerAgents': 'list',
       'security.blockScanners': 'boolean',

@@ -246,6 +246,22 @@ export const securitySchema = z
       .strict()
       .prefault({})
       .describe('Brute-force lockout of SIP sources.'),
+    floodBlock: z
+      .object({
+        enabled: z.boolean().default(true).describe('Block a source that keeps sending past its rate limit although it never authenticated (a flood), for `duration`. Sources whose phones authenticate are never blocked for their rate.'),
+        threshold: z.number().int().min(1).default(1000).describe('Requests refused for the rate limit within `window` that make a flood. Far above what a misconfigured phone sends.'),
+        window: seconds.min(1).default(10).describe('Seconds over which rate-limit refusals are counted.'),
+        duration: seconds.min(0).default(600).describe('Seconds a flooding source stays blocked; 0 blocks until an operator removes the block.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Blocking of flooding sources.'),
+    kernelFilter: z
+      .enum(['auto', 'nftables', 'off'])
+      .default('auto')
+      .describe(
+        'Have the kernel drop blocked sources (nftables, in Rollcall\'s own table `inet rollcall_<pid>`, matching only its SIP ports) so that a flood costs the process nothing. `auto`: when `nft` is installed and permitted (root or CAP_NET_ADMIN), else blocks are enforced in the process only; `nftables`: required (startup error without it); `off`. Only while unauthorizedResponse is `drop`. Needs a restart.',
+      ),
     unauthorizedResponse: z
       .enum(['drop', '403'])
       .default('drop')

@@ -42,7 +42,7 @@ function list(...cidrs: string[]): AddressList<unknown> {
   return AddressList.build(cidrs.map((cidr) => ({ cidr, value: null })));
 }
 
-let gateSettings: { rateLimit: GateSettings['rateLimit']; unauthorizedResponse: 'drop' | '403' };
+let gateSettings: { rateLimit: GateSettings['rateLimit']; floodBlock: GateSettings['floodBlock']; unauthorizedResponse: 'drop' | '403' };
 let scannerSettings: { scannerAgents: readonly string[]; blockScanners: boolean; unauthorizedResponse: 'drop' | '403' };
 let gate: SourceGate;
 let aggregator: FailureAggregator;
@@ -62,7 +62,8 @@ beforeEach(() => {
       newSourceBurst: 2,
       trustTime: 3600,
     },
-    unauthorizedResponse: 'drop',
+    floodBlock: { enabled: false, threshold: 1000, window: 10 },
+      unauthorizedResponse: 'drop',
   };
   scannerSettings = { scannerAgents: [], blockScanners: true, unauthorizedResponse: 'drop' };
   gate = new SourceGate(() => gateSettings);

@@ -99,6 +99,7 @@ beforeEach(() => {
         newSourceBurst: 2,
         trustTime: 3600,
       },
+      floodBlock: { enabled: false, threshold: 1000, window: 10 },
       unauthorizedResponse: 'drop',
     } satisfies GateSettings as GateSettings,
     failures: [] as FailureRecord[],

@@ -21,11 +21,11 @@ const RATE_LIMIT: RateLimitSettings = {
   trustTime: 60,
 };
 
-let settings: { rateLimit: RateLimitSettings; unauthorizedResponse: 'drop' | '403' };
+let settings: { rateLimit: RateLimitSettings; floodBlock: GateSettings['floodBlock']; unauthorizedResponse: 'drop' | '403' };
 let gate: SourceGate;
 
 beforeEach(() => {
-  settings = { rateLimit: { ...RATE_LIMIT }, unauthorizedResponse: 'drop' };
+  settings = { rateLimit: { ...RATE_LIMIT }, floodBlock: { enabled: false, threshold: 10, window: 10 }, unauthorizedResponse: 'drop' };
   gate = new SourceGate(() => settings);
 });
 
@@ -264,10 +264,33 @@ describe('rateKey', () => {
   it('an attacker rotating through one /64 shares one bucket', () => {
     const gate = new SourceGate(() => ({
       rateLimit: { enabled: true, requestRate: 1000, requestBurst: 1000, registerRate: 1000, registerBurst: 1000, action: 'drop', newSourceRate: 1, newSourceBurst: 3, trustTime: 60 },
+      floodBlock: { enabled: false, threshold: 1000, window: 10 },
       unauthorizedResponse: 'drop',
     }));
     const verdicts = [1, 2, 3, 4, 5].map((i) => gate.admit(`2001:db8:1:2::${i}`, true, 1_000));
     expect(verdicts).toEqual([ACCEPT, ACCEPT, ACCEPT, DROP, DROP]);
     expect(gate.admit('2001:db8:1:3::1', true, 1_000)).toBe(ACCEPT);
+  });
+});
+
+describe('flood blocking', () => {
+  it('reports an untrusted source once its rate-limit refusals reach the threshold', () => {
+    settings.floodBlock = { enabled: true, threshold: 10, window: 10 };
+    const floods: string[] = [];
+    gate.onFlood = (a) => floods.push(a);
+    // newSourceBurst 2: the first two pass, the next ten are refused, the tenth refusal is a flood.
+    const verdicts = admitMany(ATTACKER, 12, true, T0);
+    expect(verdicts.filter((v) => v === DROP)).toHaveLength(10);
+    expect(floods).toEqual([ATTACKER]);
+  });
+
+  it('never reports a trusted source, however far past its limit', () => {
+    settings.floodBlock = { enabled: true, threshold: 10, window: 10 };
+    const floods: string[] = [];
+    gate.onFlood = (a) => floods.push(a);
+    gate.trust(OFFICE, T0);
+    const verdicts = admitMany(OFFICE, 100, true, T0);
+    expect(verdicts.filter((v) => v === DROP).length).toBeGreaterThan(50);
+    expect(floods).toEqual([]);
   });
 });

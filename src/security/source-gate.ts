@@ -10,6 +10,7 @@
 // a new office, inside the small burst, earns its address the higher limits.
 
 import type { AddressList } from './address-list.js';
+import { FloodDetector } from './flood-detector.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 
 export const ACCEPT = 0;
@@ -32,6 +33,11 @@ export interface GateSettings {
     readonly newSourceBurst: number;
     readonly trustTime: number;
   };
+  readonly floodBlock: {
+    readonly enabled: boolean;
+    readonly threshold: number;
+    readonly window: number;
+  };
   readonly unauthorizedResponse: 'drop' | '403';
 }
 
@@ -51,10 +57,18 @@ export class SourceGate {
   private readonly newSources: SourceRateLimiter;
   /** Sources that authenticated successfully, and until when they are trusted. */
   private readonly trusted = new Map<string, number>();
+  /** Counts the rate-limit refusals of untrusted sources: enough of them make a flood. */
+  private readonly floods: FloodDetector;
   /** Why the last non-ACCEPT admission refused (read right after admit). */
   lastRefusal: RefusalReason = 'blocked-address';
+  /**
+   * A source flooding past its rate limit (security.floodBlock): the owner blocks it. Called
+   * from inside admit(), once per flood.
+   */
+  onFlood: (address: string) => void = () => {};
 
   constructor(private readonly settings: () => GateSettings) {
+    this.floods = new FloodDetector(() => settings().floodBlock);
     this.requests = new SourceRateLimiter(() => {
       const r = settings().rateLimit;
       return { rate: r.requestRate, burst: r.requestBurst };
@@ -130,9 +144,14 @@ export class SourceGate {
     const s = this.settings().rateLimit;
     if (!s.enabled) return ACCEPT;
     const key = rateKey(address);
-    const limited = this.isTrusted(key, nowMs)
-      ? !this.requests.take(key, nowMs) || (isRegister && !this.registers.take(key, nowMs))
-      : !this.newSources.take(key, nowMs);
+    let limited: boolean;
+    if (this.isTrusted(key, nowMs)) limited = !this.requests.take(key, nowMs) || (isRegister && !this.registers.take(key, nowMs));
+    else {
+      limited = !this.newSources.take(key, nowMs);
+      // Only sources that never authenticated are ever blocked for flooding: an office or an
+      // SBC whose phones authenticate is throttled at worst, never locked out.
+      if (limited && this.floods.refused(key, nowMs)) this.onFlood(address);
+    }
     if (limited) {
       this.lastRefusal = 'rate-limited';
       return s.action === '503' ? BUSY : DROP;

@@ -141,6 +141,16 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     throw err;
   });
 
+  if (config.security.enabled) {
+    try {
+      security.startKernelFilter(transport.listeners.map((l) => l.localPort));
+    } catch (err) {
+      await transport.close();
+      await store.close();
+      throw err;
+    }
+  }
+
   const ownAddresses = transport.ownAddresses();
   const domainSources = () => ({
     configured: config.registrar.domains,
@@ -285,6 +295,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
       await http.listen({ host, port });
     } catch (err) {
       stream.close();
+      security.stop();
       await transport.close();
       transactions?.close();
       await store.close();
@@ -321,6 +332,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
       stream?.close();
       if (http !== null) await http.close();
       await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));
+      security.stop();
       await transport.close();
       transactions?.close();
       await store.close();

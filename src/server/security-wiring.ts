@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { isSipUri } from '../sip/message.js';
 import { AddressList } from '../security/address-list.js';
 import { FailureAggregator } from '../security/failure-aggregator.js';
+import { KernelFilter } from '../security/kernel-filter.js';
 import { SipInboundGuard } from '../security/inbound-guard.js';
 import { RegistrationGuard, type CustomerLists } from '../security/registration-guard.js';
 import { SourceGate } from '../security/source-gate.js';
@@ -31,12 +32,23 @@ export interface ServerSecurity {
   block(kind: BlockRecord['kind'], value: string, reason: string, until: number | null, by: string): void;
   /** Lifts a block; recorded as an event. False when there was none. */
   unblock(kind: BlockRecord['kind'], value: string, by: string): boolean;
+  /** Hands blocked addresses to the kernel for these SIP ports (security.kernelFilter). */
+  startKernelFilter(ports: readonly number[]): void;
+  /** Takes what the kernel filter put in the kernel out again. */
+  stop(): void;
+  readonly kernel: KernelFilter;
 }
 
 const noop = () => {};
 
 export function wireSecurity(store: SqliteStore, config: () => Config, log: Logger, onEvent: (e: RegistrationEvent) => void): ServerSecurity {
   const gate = new SourceGate(() => config().security);
+  const kernel = new KernelFilter(log);
+  // The kernel drops silently: while blocked sources are to get 403, it holds nothing.
+  const kernelDrops = () => config().security.unauthorizedResponse === 'drop';
+  let kernelHolding = kernelDrops();
+  /** Address blocks as the gate has them (address → end), for the kernel's copy. */
+  let addressBlocks = new Map<string, number | null>();
   const aggregator = new FailureAggregator();
   const recordFailure = (f: FailureRecord) => store.journal.submit([{ op: 'failure', failure: f }], noop);
 
@@ -67,8 +79,11 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
     const record: BlockRecord = { kind, value, reason, createdAt: now, expiresAt: until, createdBy: by };
     store.blocks.put(record);
     known.set(blockKey(kind, value), record);
-    if (kind === 'address') gate.block(value, until);
-    else registration.setBlockedUsernames(new Map([...usernameBlocks(), [value, until]]));
+    if (kind === 'address') {
+      gate.block(value, until);
+      addressBlocks.set(value, until);
+      if (kernelHolding) kernel.add(value, until);
+    } else registration.setBlockedUsernames(new Map([...usernameBlocks(), [value, until]]));
     log.warn({ kind, value, reason, until: until === null ? null : new Date(until).toISOString(), by }, 'SIP source blocked');
     event('blocked', kind, value, `${reason} (by ${by})`);
   };
@@ -90,6 +105,11 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
     block: (kind, value, reason, until) => block(kind, value, reason, until, 'auto'),
     now: Date.now,
   });
+
+  gate.onFlood = (address) => {
+    const f = config().security.floodBlock;
+    block('address', address, `flood: ${f.threshold} requests over the rate limit within ${f.window} s`, f.duration === 0 ? null : Date.now() + f.duration * 1000, 'auto');
+  };
 
   const inbound = new SipInboundGuard({
     gate,
@@ -139,6 +159,8 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
     }
     known = next;
     gate.setBlocks(addresses);
+    addressBlocks = new Map(addresses);
+    if (kernelHolding) kernel.replaceAll(addresses);
     registration.setBlockedUsernames(usernames);
   };
 
@@ -194,6 +216,10 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
         reloadBlocks(true);
       }
       if (accountsChanged) reloadAccounts();
+      if (kernelDrops() !== kernelHolding) {
+        kernelHolding = !kernelHolding;
+        kernel.replaceAll(kernelHolding ? addressBlocks : new Map());
+      }
     },
     reload() {
       reload();
@@ -206,6 +232,8 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
       known.delete(blockKey(kind, value));
       if (kind === 'address') {
         gate.unblock(value);
+        addressBlocks.delete(value);
+        kernel.remove(value);
         registration.forgetSource(value);
       } else {
         usernames.delete(value);
@@ -216,6 +244,13 @@ export function wireSecurity(store: SqliteStore, config: () => Config, log: Logg
         event('unblocked', kind, value, `by ${by}`);
       }
       return removed;
+    },
+    kernel,
+    startKernelFilter(ports) {
+      kernel.start(config().security.kernelFilter, ports, kernelHolding ? addressBlocks : new Map());
+    },
+    stop() {
+      kernel.stop();
     },
   };
 }

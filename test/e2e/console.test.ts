@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, rollcall, ROOT, startServer, tempDataDir, type ServerProcess } from '../support/rollcall-process.js';
 import { injectionFile, runSipp, scenario, SIPP_AVAILABLE, SIPP_SKIP_REASON } from '../support/sipp.js';
+import { NFT_SKIP_REASON } from '../support/nft.js';
 import { waitForHttpUrl } from './console-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -413,6 +414,9 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await page.getByTestId('blocks-empty').waitFor();
     expect(await page.getByTestId('blocks-empty').textContent()).toBe('No blocks in force.');
     await page.getByTestId('lists-empty').waitFor();
+    // Whether the kernel drops blocked sources, as this machine allows.
+    await page.getByTestId('kernel-filter').waitFor();
+    expect(await page.getByTestId('kernel-filter').textContent()).toMatch(NFT_SKIP_REASON === null ? /^Kernel filter on \(inet rollcall_\d+_[0-9a-f]+\)/ : /^Kernel filter off/);
 
     // Block an address for an hour, from the form; a bad value gets the server's message.
     const blockForm = page.getByTestId('block-form');

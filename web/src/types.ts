@@ -218,3 +218,12 @@ export interface FailureCounts {
   readonly bySource: ReadonlyArray<{ readonly sourceAddress: string; readonly count: number }>;
   readonly byUsername: ReadonlyArray<{ readonly username: string; readonly count: number }>;
 }
+
+/** GET /api/security/kernel-filter */
+export interface KernelFilterStatus {
+  readonly mode: 'auto' | 'nftables' | 'off';
+  readonly active: boolean;
+  readonly table: string | null;
+  readonly droppedPackets: number | null;
+  readonly droppedBytes: number | null;
+}

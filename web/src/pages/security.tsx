@@ -19,6 +19,7 @@ import {
   type Block,
   type Customer,
   type Failure,
+  type KernelFilterStatus,
   type FailureCounts,
   type Page,
   type User,
@@ -32,10 +33,12 @@ export function SecurityPage({ user }: { readonly user: User }) {
   const [notice, setNotice] = useState<string | null>(null);
   const blocks = useQuery((signal) => api.get<Block[]>('/security/blocks', undefined, signal), []);
   const lists = useQuery((signal) => api.get<AddressListEntry[]>('/security/lists', undefined, signal), []);
+  const kernel = useQuery((signal) => api.get<KernelFilterStatus>('/security/kernel-filter', undefined, signal), []);
   const [tick, setTick] = useState(0);
   const refresh = () => {
     blocks.reload();
     lists.reload();
+    kernel.reload();
     setTick((t) => t + 1);
   };
 
@@ -50,9 +53,16 @@ export function SecurityPage({ user }: { readonly user: User }) {
         </div>
       </div>
       <p class="help page-help">
-        Blocked sources and usernames are refused before authentication; <strong>auto</strong> blocks come from the lockout and scanner defence. A denied network is refused before its
-        message is read; an allowed one skips rate limits, lockout and the scanner check.
+        Blocked sources and usernames are refused before authentication; <strong>auto</strong> blocks come from the lockout, flood and scanner defence. A denied network is refused
+        before its message is read; an allowed one skips rate limits, lockout and the scanner check.
       </p>
+      {kernel.data ? (
+        <p class="help page-help" data-testid="kernel-filter">
+          {kernel.data.active
+            ? `Kernel filter on (${kernel.data.table}): blocked addresses are dropped by nftables before they reach the SIP ports — ${(kernel.data.droppedPackets ?? 0).toLocaleString()} packets dropped since start.`
+            : `Kernel filter off (security.kernelFilter: ${kernel.data.mode}): blocked addresses are dropped by the server itself.`}
+        </p>
+      ) : null}
       {notice ? <Notice testid="notice">{notice}</Notice> : null}
 
       <BlocksSection
