@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Binding } from '../registrar/binding.js';
 import { CSV_COLUMNS, csvField, registrationJson } from './registration-json.js';
+import { natDetected } from '../registrar/nat-detection.js';
+import { contactHostPort } from '../sip/contact-address.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -27,6 +29,8 @@ function binding(contact: string, sourceAddress = '203.0.113.9', sourcePort = 40
     5060,
     'Yealink SIP-T46S 66.86.0.15',
     ['<sip:edge.example.com;lr>'],
+    // As the registrar decides it (from the Contact here; the Via says the same as the source).
+    ((c) => c !== null && natDetected(c.host, c.port, sourceAddress, sourcePort))(contactHostPort(contact)),
   );
 }
 
@@ -116,6 +120,13 @@ describe('registrationJson', () => {
       callId: 'call-17',
       cseq: 12,
       path: ['<sip:edge.example.com;lr>'],
+      received: '203.0.113.9:40312',
+      outbound: true,
+      connectionId: null,
+      reachability: 'unknown',
+      lastSeenAt: T0,
+      rttMs: null,
+      keepAliveMisses: 0,
     });
   });
 
@@ -157,7 +168,7 @@ describe('registrationJson', () => {
     const j = registrationJson(binding('sip:1001@192.168.1.20:5060'), T0, 0.1, 'acme');
     for (const c of CSV_COLUMNS) expect(Object.keys(j), c).toContain(c);
     expect(CSV_COLUMNS.map((c) => csvField(j[c])).join(',')).toBe(
-      `1001,example.com,acme,sip:1001@example.com,sip:1001@192.168.1.20:5060,192.168.1.20,5060,203.0.113.9,40312,UDP,registered,3600,3600,${T0 + 3600_000},${T0 - 400_000},${T0},Yealink SIP-T46S 66.86.0.15,true,17`,
+      `1001,example.com,acme,sip:1001@example.com,sip:1001@192.168.1.20:5060,192.168.1.20,5060,203.0.113.9,40312,UDP,registered,3600,3600,${T0 + 3600_000},${T0 - 400_000},${T0},Yealink SIP-T46S 66.86.0.15,true,unknown,1800000000000,,17`,
     );
   });
 });

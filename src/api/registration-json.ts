@@ -3,8 +3,8 @@
 // NAT flag.
 
 import type { Binding } from '../registrar/binding.js';
-import { natDetected } from '../registrar/nat-detection.js';
 import { contactHostPort } from '../sip/contact-address.js';
+import { reachabilityOf, type Reachability } from './registration-query.js';
 
 export interface RegistrationJson {
   id: number;
@@ -34,6 +34,19 @@ export interface RegistrationJson {
   callId: string;
   cseq: number;
   path: readonly string[];
+  /** Where requests to it go (received/rport): the source of its REGISTER, `address:port`. */
+  received: string;
+  /** RFC 5626: registered with +sip.instance and reg-id over outbound. */
+  outbound: boolean;
+  /** The connection its REGISTER came on (TCP/TLS/WS), while it is open; null for UDP or once closed. */
+  connectionId: number | null;
+  reachability: Reachability;
+  /** Last heard from (REGISTER or keep-alive answer), epoch ms. */
+  lastSeenAt: number;
+  /** Round-trip time of the last answered OPTIONS ping, ms. */
+  rttMs: number | null;
+  /** Keep-alive pings in a row without an answer. */
+  keepAliveMisses: number;
 }
 
 export function registrationJson(b: Binding, nowMs: number, expiringShare: number, customer: string | null): RegistrationJson {
@@ -59,20 +72,27 @@ export function registrationJson(b: Binding, nowMs: number, expiringShare: numbe
     refreshedAt: b.refreshedAt,
     userAgent: b.userAgent,
     status: b.status(nowMs, expiringShare).toLowerCase() as RegistrationJson['status'],
-    nat: c !== null && natDetected(c.host, c.port, b.sourceAddress, b.sourcePort),
+    nat: b.nat,
     instance: b.instance,
     regId: b.regId,
     q: b.q,
     callId: b.callId,
     cseq: b.cseq,
     path: b.path,
+    received: b.sourceAddress.includes(':') ? `[${b.sourceAddress}]:${b.sourcePort}` : `${b.sourceAddress}:${b.sourcePort}`,
+    outbound: b.regId !== null,
+    connectionId: b.connection !== null && !b.connection.closed ? b.connection.id : null,
+    reachability: reachabilityOf(b),
+    lastSeenAt: b.lastSeenAt,
+    rttMs: b.rttMs,
+    keepAliveMisses: b.misses,
   };
 }
 
 /** Columns of the CSV export, in order. */
 export const CSV_COLUMNS: ReadonlyArray<keyof RegistrationJson> = [
   'number', 'domain', 'customer', 'aor', 'contact', 'contactAddress', 'contactPort', 'sourceAddress', 'sourcePort',
-  'transport', 'status', 'remaining', 'expires', 'expiresAt', 'registeredAt', 'refreshedAt', 'userAgent', 'nat', 'id',
+  'transport', 'status', 'remaining', 'expires', 'expiresAt', 'registeredAt', 'refreshedAt', 'userAgent', 'nat', 'reachability', 'lastSeenAt', 'rttMs', 'id',
 ];
 
 /** One CSV field (RFC 4180), with formula-leading characters defused for spreadsheets. */

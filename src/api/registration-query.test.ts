@@ -55,6 +55,7 @@ function binding(f: Partial<Fields> & { id: number }): Binding {
     5060,
     f.userAgent === undefined ? 'Yealink SIP-T46S 66.86.0.15' : f.userAgent,
     [],
+    false,
   );
 }
 

@@ -20,6 +20,15 @@ export interface RegistrationFilter {
   /** Lowercased substring. */
   readonly userAgent?: string;
   readonly transport?: string;
+  readonly reachability?: Reachability;
+  readonly nat?: boolean;
+}
+
+/** An endpoint's reachability as the keep-alive knows it (unknown: never pinged yet). */
+export type Reachability = 'reachable' | 'unreachable' | 'unknown';
+
+export function reachabilityOf(b: Binding): Reachability {
+  return b.reachable === null ? 'unknown' : b.reachable ? 'reachable' : 'unreachable';
 }
 
 export interface Cursor {
@@ -39,6 +48,8 @@ export function bindingMatcher(f: RegistrationFilter, nowMs: number, expiringSha
     if (f.number !== undefined && b.username !== f.number) return false;
     if (f.numberPrefix !== undefined && !b.username.startsWith(f.numberPrefix)) return false;
     if (f.transport !== undefined && b.transport !== f.transport) return false;
+    if (f.reachability !== undefined && reachabilityOf(b) !== f.reachability) return false;
+    if (f.nat !== undefined && b.nat !== f.nat) return false;
     if (f.status !== undefined) {
       const s = b.status(nowMs, expiringShare);
       if ((f.status === 'registered') !== (s === 'Registered')) return false;

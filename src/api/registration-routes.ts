@@ -30,6 +30,8 @@ const Filters = z.object({
   status: z.enum(['registered', 'expiring']).optional(),
   userAgent: z.string().min(1).optional().describe('User-Agent substring, case-insensitive'),
   transport: z.preprocess((v) => (typeof v === 'string' ? v.toUpperCase() : v), z.enum(TRANSPORTS)).optional(),
+  reachability: z.enum(['reachable', 'unreachable', 'unknown']).optional().describe('as the keep-alive pings found it'),
+  nat: z.enum(['true', 'false']).optional().describe('behind NAT or not'),
 });
 const ListQuery = Filters.extend({
   sort: z.enum(SORT_KEYS).default('number'),
@@ -70,6 +72,8 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
       ...(q.status !== undefined ? { status: q.status } : {}),
       ...(q.userAgent !== undefined ? { userAgent: q.userAgent.toLowerCase() } : {}),
       ...(q.transport !== undefined ? { transport: q.transport } : {}),
+      ...(q.reachability !== undefined ? { reachability: q.reachability } : {}),
+      ...(q.nat !== undefined ? { nat: q.nat === 'true' } : {}),
     };
   };
 

@@ -25,7 +25,8 @@ const NOT_RUNTIME =
   'security.lockout.maxFailures, security.lockout.window, security.lockout.duration, security.lockout.perUsername, ' +
   'security.lockout.maxUsernameFailures, security.lockout.maxAttemptsPerCallId, security.floodBlock.enabled, security.floodBlock.threshold, ' +
   'security.floodBlock.window, security.floodBlock.duration, security.unauthorizedResponse, ' +
-  'security.scannerAgents, security.blockScanners, security.failureRetentionDays)';
+  'security.scannerAgents, security.blockScanners, security.failureRetentionDays, nat.flowTimer, nat.keepAlive.enabled, nat.keepAlive.target, ' +
+  'nat.keepAlive.interval, nat.keepAlive.maxMisses, nat.keepAlive.removeUnreachable, nat.lostConnection)';
 
 /** The description the schema declares for a dotted key. */
 function schemaDescription(key: string): string | undefined {
@@ -103,6 +104,13 @@ describe('runtimeKeyInfo', () => {
       'security.floodBlock.window': 'integer',
       'security.floodBlock.duration': 'integer',
       'security.unauthorizedResponse': 'enum',
+      'nat.flowTimer': 'integer',
+      'nat.keepAlive.enabled': 'boolean',
+      'nat.keepAlive.target': 'enum',
+      'nat.keepAlive.interval': 'integer',
+      'nat.keepAlive.maxMisses': 'integer',
+      'nat.keepAlive.removeUnreachable': 'boolean',
+      'nat.lostConnection': 'enum',
       'security.scannerAgents': 'list',
       'security.blockScanners': 'boolean',
       'security.failureRetentionDays': 'number',

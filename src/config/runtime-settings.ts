@@ -49,6 +49,13 @@ export const RUNTIME_KEYS = [
   'security.scannerAgents',
   'security.blockScanners',
   'security.failureRetentionDays',
+  'nat.flowTimer',
+  'nat.keepAlive.enabled',
+  'nat.keepAlive.target',
+  'nat.keepAlive.interval',
+  'nat.keepAlive.maxMisses',
+  'nat.keepAlive.removeUnreachable',
+  'nat.lostConnection',
 ] as const;
 export type RuntimeKey = (typeof RUNTIME_KEYS)[number];
 

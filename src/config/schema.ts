@@ -277,6 +277,32 @@ export const securitySchema = z
   .prefault({})
   .describe('SIP security (SPEC §7): rate limits, lockout, scanners. Address lists and blocks are data: `rollcall security` and the API.');
 
+export const natSchema = z
+  .object({
+    flowTimer: seconds
+      .min(10)
+      .default(120)
+      .describe('Flow-Timer (RFC 5626) in the 200 OK of a registration that uses outbound: seconds between the keep-alives the client is to send on its flow.'),
+    keepAlive: z
+      .object({
+        enabled: z.boolean().default(true).describe('Ping registered endpoints: SIP OPTIONS over UDP, CRLFCRLF on TCP/TLS/WebSocket connections. Keeps NAT bindings open and finds endpoints that went away.'),
+        target: z.enum(['nat', 'all']).default('nat').describe('`nat`: only bindings flagged as behind NAT; `all`: every binding.'),
+        interval: seconds.min(1).default(30).describe('Seconds between two pings of one endpoint. Pings are spread evenly over the interval.'),
+        maxMisses: z.number().int().min(1).default(3).describe('Pings in a row without an answer after which the endpoint is flagged unreachable (an `unreachable` event).'),
+        removeUnreachable: z.boolean().default(false).describe('Also remove the binding of an endpoint flagged unreachable (an `unreachable` event, then `removed`).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Keep-alive and online check.'),
+    lostConnection: z
+      .enum(['mark', 'remove'])
+      .default('mark')
+      .describe('When the TCP/TLS/WebSocket connection a binding registered over closes: `mark` it unreachable, or `remove` it (like Kamailio\'s handle_lost_tcp).'),
+  })
+  .strict()
+  .prefault({})
+  .describe('NAT traversal, keep-alive and reachability (SPEC §6).');
+
 export const configSchema = z
   .object({
     sip: sipSchema,
@@ -287,6 +313,7 @@ export const configSchema = z
     log: logSchema,
     http: httpSchema,
     security: securitySchema,
+    nat: natSchema,
   })
   .strict();
 

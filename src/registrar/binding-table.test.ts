@@ -4,7 +4,7 @@ import { BindingTable } from './binding-table.js';
 
 const T0 = 1_800_000_000_000;
 function binding(id: number, aor: string, expires = 600): Binding {
-  return new Binding(id, aor, 'u', 'example.com', `sip:u@10.0.0.${id}`, null, null, null, `c${id}`, 1, expires, T0 + expires * 1000, T0, T0, '10.0.0.1', 5060, 'UDP', '10.0.0.254', 5060, null, []);
+  return new Binding(id, aor, 'u', 'example.com', `sip:u@10.0.0.${id}`, null, null, null, `c${id}`, 1, expires, T0 + expires * 1000, T0, T0, '10.0.0.1', 5060, 'UDP', '10.0.0.254', 5060, null, [], false);
 }
 
 describe('BindingTable', () => {

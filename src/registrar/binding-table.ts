@@ -21,6 +21,9 @@ export class BindingTable {
   private readonly byAor = new Map<string, Binding | Binding[]>();
   private readonly wheel: DeadlineWheel<Binding>;
   private count = 0;
+  /** Told of every binding added or refreshed, and removed (the keep-alive schedule). */
+  onPut: ((b: Binding) => void) | null = null;
+  onRemove: ((b: Binding) => void) | null = null;
 
   constructor(
     nowMs: number,
@@ -75,6 +78,7 @@ export class BindingTable {
     }
     b.expiringNoted = false;
     this.fileDeadline(b);
+    if (this.onPut !== null) this.onPut(b);
   }
 
   remove(b: Binding): boolean {
@@ -82,6 +86,7 @@ export class BindingTable {
     b.inTable = false;
     this.count--;
     this.wheel.cancel(b);
+    if (this.onRemove !== null) this.onRemove(b);
     const v = this.byAor.get(b.aor);
     if (v === b) {
       this.byAor.delete(b.aor);

@@ -3,6 +3,7 @@
 // (a slice would keep the whole packet alive for as long as the binding lives).
 
 import type { BindingRecord } from '../store/store.js';
+import type { Connection } from '../transport/transport.js';
 import type { WheelItem } from './deadline-wheel.js';
 
 export type BindingStatus = 'Registered' | 'Expiring' | 'Unregistered';
@@ -13,6 +14,23 @@ export class Binding implements WheelItem {
   inTable = false;
   /** Whether the `expiring` transition was already recorded for the current interval. */
   expiringNoted = false;
+
+  // Reachability (SPEC §6): run-time state, not stored — after a restart it is found anew.
+  /** The stream connection the REGISTER came on (RFC 5626 flow); null for UDP. */
+  connection: Connection | null = null;
+  /** null: not known yet (not pinged, or no answer due yet). */
+  reachable: boolean | null = null;
+  /** When the endpoint was last heard from (a REGISTER or a keep-alive answer), epoch ms. */
+  lastSeenAt: number;
+  /** Round-trip time of the last answered keep-alive, ms. */
+  rttMs: number | null = null;
+  /** Keep-alives in a row that got no answer. */
+  misses = 0;
+  /** The keep-alive ring's slot (src/registrar/ping-ring.ts), -1 when not pinged. */
+  pingSlot = -1;
+  /** Branch of the keep-alive awaiting an answer, null when none. */
+  pingBranch: string | null = null;
+  pingSentAt = 0;
 
   constructor(
     readonly id: number,
@@ -37,7 +55,10 @@ export class Binding implements WheelItem {
     public localPort: number,
     public userAgent: string | null,
     public path: readonly string[],
-  ) {}
+    public nat: boolean,
+  ) {
+    this.lastSeenAt = refreshedAt;
+  }
 
   static fromRecord(r: BindingRecord): Binding {
     return new Binding(
@@ -62,6 +83,7 @@ export class Binding implements WheelItem {
       r.localPort,
       r.userAgent,
       r.path,
+      r.nat,
     );
   }
 
@@ -88,6 +110,7 @@ export class Binding implements WheelItem {
       localPort: this.localPort,
       userAgent: this.userAgent,
       path: this.path,
+      nat: this.nat,
     };
   }
 

@@ -73,6 +73,7 @@ function makeHarness(): Harness {
       algorithms: ['MD5', 'SHA-256'],
       recordRefreshes: true,
       serverHeader: 'Rollcall',
+      flowTimer: 120,
     } as RegistrarSettings,
     accounts: new Map<string, AccountRecord>([
       ['1001@example.com', account('1001', 'secret')],
@@ -459,5 +460,63 @@ describe('expiry and removal', () => {
     expect(h.table.size).toBe(0);
     const e = h.ops.find((o) => o.op === 'event' && o.event.type === 'force-removed');
     expect(e && e.op === 'event' && e.event.reason).toBe('by admin');
+  });
+});
+
+describe('NAT flag and RFC 5626 outbound', () => {
+  /** An authenticated REGISTER that arrives from `from`. */
+  function authedFrom(from: Flow, r: Reg = {}): SipResponse {
+    const challenge = h.send(register(r), from);
+    return h.send(register({ ...r, auth: credentials(challenge, r.user ?? '1001', 'secret') }), from);
+  }
+  const natOf = () => h.table.of('sip:1001@example.com')[0]!.nat;
+
+  it('is not behind NAT when Contact and Via name the source', () => {
+    expect(authedFrom(flow('198.51.100.7', 5062)).status).toBe(200);
+    expect(natOf()).toBe(false);
+  });
+
+  it('is behind NAT when the Contact names a private address', () => {
+    expect(authedFrom(flow('198.51.100.7', 5062), { contact: '<sip:1001@192.168.1.20:5062>' }).status).toBe(200);
+    expect(natOf()).toBe(true);
+  });
+
+  it('is behind NAT when the Via (and Contact) name another port than the source', () => {
+    // Via and Contact say 198.51.100.7:5062; the NAT mapped it to port 40312.
+    expect(authedFrom(flow('198.51.100.7', 40312)).status).toBe(200);
+    expect(natOf()).toBe(true);
+  });
+
+  it('is behind NAT when only the Via differs from the source', () => {
+    expect(authedFrom(flow('203.0.113.50', 5062), { contact: '<sip:1001@203.0.113.50:5062>' }).status).toBe(200);
+    expect(natOf()).toBe(true);
+  });
+
+  it('the NAT flag is stored with the binding', () => {
+    authedFrom(flow('198.51.100.7', 40312));
+    const put = h.ops.find((o) => o.op === 'put-binding');
+    expect(put && put.op === 'put-binding' && put.binding.nat).toBe(true);
+  });
+
+  it('a registration using outbound gets Require: outbound and Flow-Timer; one without gets neither', () => {
+    const outbound = authedFrom(flow(), {
+      contact: '<sip:1001@198.51.100.7:5062;ob>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000a95a0e128>";reg-id=1',
+      extra: ['Supported: outbound, path'],
+    });
+    expect(outbound.status).toBe(200);
+    expect(outbound.headers.filter((x) => x.name === 'require').map((x) => x.value)).toEqual(['outbound']);
+    expect(outbound.headers.filter((x) => x.name === 'flow-timer').map((x) => x.value)).toEqual(['120']);
+    expect(contactsOf(outbound)[0]).toContain('sip:1001@198.51.100.7:5062;ob');
+    const plain = authedFrom(flow(), { user: '1002', contact: '<sip:1002@198.51.100.7:5062>' });
+    expect(plain.status).toBe(401); // 1002 has another password: a challenge, nothing else
+    const again = authedFrom(flow(), { contact: '<sip:1001@198.51.100.7:5070>;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000a95a0e129>";reg-id=1' });
+    // No Supported: outbound: reg-id means nothing, no Require.
+    expect(again.status).toBe(200);
+    expect(again.headers.some((x) => x.name === 'require' || x.name === 'flow-timer')).toBe(false);
+  });
+
+  it('Require: outbound from the client is accepted, not 420', () => {
+    const r = authedFrom(flow(), { extra: ['Require: outbound', 'Supported: outbound'] });
+    expect(r.status).toBe(200);
   });
 });

@@ -17,10 +17,11 @@ import { Binding } from './binding.js';
 import { UserAgentPool } from './user-agent-pool.js';
 import type { BindingTable } from './binding-table.js';
 import { aorIn, type DomainResolver } from './domain-resolver.js';
+import { registerBehindNat } from './nat-detection.js';
 import { decideRegister, type RegisterPolicy } from './register-decision.js';
 
 /** Option tags this registrar implements (RFC 3261 §8.2.2.3: anything else in Require → 420). */
-export const SUPPORTED_EXTENSIONS: ReadonlySet<string> = new Set(['path']);
+export const SUPPORTED_EXTENSIONS: ReadonlySet<string> = new Set(['path', 'outbound']);
 
 /** The settings the registrar reads on every request, so run-time changes apply at once. */
 export interface RegistrarSettings {
@@ -29,6 +30,8 @@ export interface RegistrarSettings {
   readonly algorithms: readonly DigestAlgorithm[];
   readonly recordRefreshes: boolean;
   readonly serverHeader: string;
+  /** Flow-Timer (RFC 5626 §4.4.1) in a 200 that uses outbound: seconds between the client's keep-alives. */
+  readonly flowTimer: number;
 }
 
 /**
@@ -230,8 +233,14 @@ export class Registrar {
       table.remove(b);
       ops.push({ op: 'delete-binding', id: b.id });
     }
+    const via = req.via[0]!;
+    const connection = source.connection;
     for (const u of decision.upserts) {
       const expiresAt = now + u.expires * 1000;
+      const curi = u.contact.uri;
+      const nat = isSipUri(curi)
+        ? registerBehindNat(curi.host, curi.port, via.host, via.port, source.remoteAddress, source.remotePort)
+        : registerBehindNat(null, null, via.host, via.port, source.remoteAddress, source.remotePort);
       let b = u.existing;
       if (b === null) {
         if (userAgent === null) userAgent = this.userAgents.intern(req.userAgent);
@@ -257,7 +266,9 @@ export class Registrar {
           source.localPort,
           userAgent,
           path,
+          nat,
         );
+        b.connection = connection;
         events.push(this.event(now, 'registered', b, source, userAgent, null));
         newest = b;
       } else {
@@ -275,6 +286,9 @@ export class Registrar {
         b.localPort = source.localPort;
         if (b.userAgent !== req.userAgent) b.userAgent = this.userAgents.intern(req.userAgent);
         b.path = path;
+        b.nat = nat;
+        b.connection = connection;
+        b.lastSeenAt = now;
         if (settings.recordRefreshes) events.push(this.event(now, 'refreshed', b, source, b.userAgent, null));
       }
       table.put(b);
@@ -286,7 +300,11 @@ export class Registrar {
       this.deps.onKicked?.(k, by);
     }
 
-    const response = this.ok(inbound, settings, aor, now);
+    // RFC 5626 §6: a registration that used outbound (Supported: outbound, +sip.instance and
+    // reg-id) is told so, with how often its keep-alives are expected.
+    let outbound = false;
+    if (req.supported.length > 0 && req.supported.includes('outbound')) for (const u of decision.upserts) if (u.regId !== null) outbound = true;
+    const response = this.ok(inbound, settings, aor, now, outbound);
     // The binding itself goes in the op (it is a BindingRecord), not a copy: the journal
     // encodes it when its batch is flushed (next turn, or when the batch in flight settles).
     // A later change to the same binding before then is encoded with it, which only writes
@@ -326,6 +344,27 @@ export class Registrar {
     this.deps.journal.submit(ops, (err) => {
       if (err === null) for (const e of events) this.deps.onEvent?.(e);
       done(victims.length, err);
+    });
+  }
+
+  /**
+   * A change of an endpoint's reachability (keep-alive, lost connection), recorded as an
+   * event; with `remove`, its binding is removed too (a `removed` event).
+   */
+  reachability(b: Binding, type: 'reachable' | 'unreachable', reason: string, remove: boolean): void {
+    if (!b.inTable) return;
+    const now = this.now();
+    const events = [this.event(now, type, b, null, null, reason)];
+    const ops: StoreOp[] = [];
+    if (remove && type === 'unreachable') {
+      this.deps.table.remove(b);
+      ops.push({ op: 'delete-binding', id: b.id });
+      events.push(this.event(now, 'removed', b, null, null, reason));
+    }
+    for (const e of events) ops.push({ op: 'event', event: e });
+    this.deps.journal.submit(ops, (err) => {
+      if (err !== null) this.deps.log.error({ err }, 'reachability change not committed');
+      else for (const e of events) this.deps.onEvent?.(e);
     });
   }
 
@@ -415,7 +454,7 @@ export class Registrar {
   }
 
   /** 200 OK with every current binding of the AOR and its remaining expiry (step 8). */
-  private ok(inbound: InboundRequest, settings: RegistrarSettings, aor: string, now: number): Buffer {
+  private ok(inbound: InboundRequest, settings: RegistrarSettings, aor: string, now: number, outbound = false): Buffer {
     const headers: Headers = [];
     const bindings = this.deps.table.of(aor);
     for (let i = 0; i < bindings.length; i++) {
@@ -428,6 +467,10 @@ export class Registrar {
     }
     const msg = inbound.msg;
     if (msg.path.length > 0 && msg.supported.includes('path')) for (const p of msg.path) headers.push(['Path', p.raw]);
+    if (outbound) {
+      headers.push(['Require', 'outbound']);
+      headers.push(['Flow-Timer', String(settings.flowTimer)]);
+    }
     headers.push(['Date', this.date(now)]);
     return this.response(inbound, settings, 200, 'OK', headers);
   }

@@ -24,6 +24,7 @@ import { TransportLayer } from '../transport/transport-layer.js';
 import { bindingView, type BindingView } from './binding-view.js';
 import { buildApiServer } from '../api/api-server.js';
 import { wireSecurity } from './security-wiring.js';
+import { wireKeepAlive, type ServerKeepAlive } from './keep-alive-wiring.js';
 import { LoginLockout } from '../api/login-lockout.js';
 import { RegistrationStream } from '../api/registration-stream.js';
 import { applyChanges, storeOverride, storedOverrides, type RuntimeKey } from '../config/runtime-settings.js';
@@ -60,6 +61,7 @@ function settingsOf(c: Config): RegistrarSettings {
     algorithms: c.auth.algorithms,
     recordRefreshes: c.history.recordRefreshes,
     serverHeader: c.sip.serverHeader,
+    flowTimer: c.nat.flowTimer,
   };
 }
 
@@ -117,6 +119,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
   log.info({ restored: table.size, expiredWhileDown: expiredOps.length / 2 }, 'bindings restored');
 
   let stream: RegistrationStream | null = null;
+  let keepAlive: ServerKeepAlive | null = null;
   const security = wireSecurity(store, () => config, log, (e) => stream?.publish(e));
   security.reload();
   const listen: ListenAddress[] = config.sip.listen.map((s) => parseListenAddress(s) as ListenAddress);
@@ -132,8 +135,10 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     serverHeader: config.sip.serverHeader,
     onRequest: (req) => transactions!.receive(req),
     ...(config.security.enabled ? { guard: security.inbound } : {}),
-    onResponse: () => {
-      // No client transactions yet (keep-alive and outbound registration come later).
+    // The only requests this server sends yet are keep-alive pings (no client transactions:
+    // a ping is judged by the next one, see keep-alive.ts).
+    onResponse: (res) => {
+      keepAlive?.keepAlive.onResponse(res);
     },
     log,
   }).catch(async (err: Error) => {
@@ -188,6 +193,8 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     send: (flow, target, buf) => transport.sendResponse(flow, target, buf),
     onRequest: (tx) => ep.onRequest(tx),
   });
+
+  keepAlive = wireKeepAlive(table, registrar, transport, () => config, log);
 
   /** Whether any process changed an account since the last look; if so, everything that
    * depends on accounts follows (cache, served domains, auth modes). */
@@ -329,6 +336,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
       if (closed) return;
       closed = true;
       clearInterval(clock);
+      keepAlive?.stop();
       stream?.close();
       if (http !== null) await http.close();
       await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));

@@ -176,6 +176,7 @@ export class StoreOpEncoder {
     const path = b.path;
     this.#number(path.length);
     for (let i = 0; i < path.length; i++) this.#string(S_PATH, path[i]);
+    this.#number(b.nat ? 1 : 0);
   }
 
   #event(e: RegistrationEvent): void {
@@ -352,6 +353,7 @@ export class StoreOpReader {
     localPort: 0,
     userAgent: null,
     path: NO_PATH,
+    nat: false,
   };
   readonly #put: { op: 'put-binding'; binding: BindingRecord; lastRequest: Buffer; lastResponse: Buffer } = {
     op: 'put-binding',
@@ -452,6 +454,7 @@ export class StoreOpReader {
       for (let i = 0; i < hops; i++) path.push(this.#readString(S_PATH) as string);
       b.path = path;
     }
+    b.nat = this.#readNumber() === 1;
   }
 
   #readEvent(): void {

@@ -28,6 +28,7 @@ export function bindingRecord(id: number, change: Partial<BindingRecord> = {}): 
     localPort: 5060,
     userAgent: 'Fixture Phone 1.0',
     path: [],
+    nat: false,
     ...change,
   };
 }

@@ -87,6 +87,8 @@ export interface BindingRecord {
   readonly userAgent: string | null;
   /** Path header values (RFC 3327), in order. */
   readonly path: readonly string[];
+  /** Behind NAT (SPEC §6): the Contact or top Via address is not the source, or is private. */
+  readonly nat: boolean;
 }
 
 export const EVENT_TYPES = [
@@ -102,6 +104,11 @@ export const EVENT_TYPES = [
   // SIP security (SPEC §7): a source address or username blocked, or its block lifted.
   'blocked',
   'unblocked',
+  // Reachability (SPEC §6): keep-alive answers stopped or came back; a binding the server
+  // removed itself (unreachable, or its connection closed, when configured so).
+  'unreachable',
+  'reachable',
+  'removed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -26,6 +26,8 @@ function bulkBinding(i: number): StoreOp {
     contact: `sip:7${String(i).padStart(6, '0')}@${i % 10 === 0 ? `192.168.${i % 7}.${i % 250}` : `10.${i % 100}.${(i >> 8) % 256}.${i % 256}`}:5060`,
     sourceAddress: i % 10 === 0 ? `203.0.113.${i % 250}` : `10.${i % 100}.${(i >> 8) % 256}.${i % 256}`,
     sourcePort: 5060,
+    // What the registrar decides for these: a private Contact behind a public source is NAT.
+    nat: i % 10 === 0,
     transport: i % 4 === 0 ? 'TCP' : 'UDP',
     userAgent: i % 3 === 0 ? 'Yealink SIP-T46S 66.86' : 'Grandstream GXP2170 1.0.11',
     expires: 3600,
@@ -271,7 +273,7 @@ describe('management API', () => {
       expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
       expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="registrations-.*\.csv"/);
       const lines = (await csv.text()).trimEnd().split('\r\n');
-      expect(lines[0]).toBe('number,domain,customer,aor,contact,contactAddress,contactPort,sourceAddress,sourcePort,transport,status,remaining,expires,expiresAt,registeredAt,refreshedAt,userAgent,nat,id');
+      expect(lines[0]).toBe('number,domain,customer,aor,contact,contactAddress,contactPort,sourceAddress,sourcePort,transport,status,remaining,expires,expiresAt,registeredAt,refreshedAt,userAgent,nat,reachability,lastSeenAt,rttMs,id');
       expect(lines).toHaveLength(401);
       expect(lines.slice(1).every((l) => l.split(',')[7] === '203.0.113.20')).toBe(true);
       const json = (await (await admin.get('/api/registrations/export?format=json&ip=203.0.113.20')).json()) as Array<{ sourceAddress: string; nat: boolean }>;

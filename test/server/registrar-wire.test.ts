@@ -89,7 +89,7 @@ describe('registrar on the wire', () => {
     expect(options.status).toBe(200);
     expect(headerValue(options, 'allow')).toBe('REGISTER, OPTIONS');
     expect(headerValue(options, 'accept')).toBe('application/sdp');
-    expect(headerValue(options, 'supported')).toBe('path');
+    expect(headerValue(options, 'supported')).toBe('path, outbound');
     expect((await client.request(req('MESSAGE', `sip:${DOMAIN}`, 2))).status).toBe(405);
     expect((await client.request(req('MESSAGE', `sip:nobody@${DOMAIN}`, 3))).status).toBe(404);
     expect((await client.request(req('MESSAGE', 'sip:someone@elsewhere.example', 4))).status).toBe(404);

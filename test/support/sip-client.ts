@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
-import type { SipResponse } from '../../src/sip/message.js';
+import type { SipRequest, SipResponse } from '../../src/sip/message.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { StreamFramer } from '../../src/sip/stream-framer.js';
 
@@ -18,11 +18,20 @@ export class UdpSipClient {
   port = 0;
   /** The bytes of the last response handed to a waiter (for byte-level comparisons). */
   lastWire = '';
+  /** Requests the server sent to this client (keep-alive OPTIONS), with where they came from. */
+  readonly requests: Array<{ msg: SipRequest; text: string; from: string }> = [];
+  /** Answer the server's requests with 200 OK (a phone that is there); false: stay silent. */
+  answerRequests = true;
 
   private constructor(readonly target: { host: string; port: number }, socket: Socket) {
     this.socket = socket;
-    socket.on('message', (buf) => {
+    socket.on('message', (buf, rinfo) => {
       const m = parseMessage(buf, 'datagram');
+      if (m.kind === 'request') {
+        this.requests.push({ msg: m, text: buf.toString('latin1'), from: `${rinfo.address}:${rinfo.port}` });
+        if (this.answerRequests) this.socket.send(Buffer.from(okFor(m, buf.toString('latin1'))), rinfo.port, rinfo.address);
+        return;
+      }
       if (m.kind !== 'response') return;
       const key = `${m.callId}|${m.cseq.seq}`;
       const w = this.waiters.get(key);
@@ -188,4 +197,12 @@ export class TcpSipConnection {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A 200 OK to a request, from its own header lines (Via, From, To with a tag, Call-ID, CSeq). */
+function okFor(req: SipRequest, text: string): string {
+  const lines = text.split('\r\n');
+  const keep = (name: RegExp) => lines.filter((l) => name.test(l));
+  const to = keep(/^(To|t):/i).map((l) => (/;tag=/i.test(l) ? l : `${l};tag=ok${req.cseq.seq}`));
+  return ['SIP/2.0 200 OK', ...keep(/^(Via|v):/i), ...keep(/^(From|f):/i), ...to, ...keep(/^(Call-ID|i):/i), ...keep(/^CSeq:/i), 'Content-Length: 0', '', ''].join('\r\n');
 }

@@ -64,7 +64,7 @@ export interface RegistrationDetails {
 
 export const EVENT_TYPES = [
   'registered', 'refreshed', 'expiring', 'unregistered', 'expired', 'kicked', 'rejected', 'auth-failed', 'force-removed',
-  'blocked', 'unblocked',
+  'blocked', 'unblocked', 'unreachable', 'reachable', 'removed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

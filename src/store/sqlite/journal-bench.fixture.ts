@@ -197,6 +197,7 @@ function registration(p: Phone, now: number, n: number): StoreOp[] {
     localPort: 5060,
     userAgent,
     path: [],
+    nat: false,
   };
   const event: RegistrationEvent = {
     time: now,

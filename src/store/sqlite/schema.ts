@@ -235,6 +235,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX failures_source_time ON failures (source_address, time);
   CREATE INDEX failures_username_time ON failures (username, time);
   `,
+  // 4: the NAT flag (SPEC §6), decided when the REGISTER arrives from its Contact and top
+  // Via (which are not kept apart from the raw request).
+  `
+  ALTER TABLE bindings ADD COLUMN nat INTEGER NOT NULL DEFAULT 0 CHECK (nat IN (0, 1));
+  `,
 ];
 
 /** The schema version this build writes and expects. */

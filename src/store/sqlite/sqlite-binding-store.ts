@@ -9,10 +9,10 @@ const BINDING_COLUMNS = `id, aor, username, domain, contact, instance, reg_id AS
   call_id AS callId, cseq, expires, expires_at AS expiresAt, registered_at AS registeredAt,
   refreshed_at AS refreshedAt, source_address AS sourceAddress, source_port AS sourcePort,
   transport, local_address AS localAddress, local_port AS localPort, user_agent AS userAgent,
-  path`;
+  path, nat`;
 
-/** A bindings row as selected by BINDING_COLUMNS: a BindingRecord with `path` as JSON. */
-type BindingRow = Omit<BindingRecord, 'path'> & { path: string | readonly string[] };
+/** A bindings row as selected by BINDING_COLUMNS: a BindingRecord with `path` as JSON and `nat` as 0/1. */
+type BindingRow = Omit<BindingRecord, 'path' | 'nat'> & { path: string | readonly string[]; nat: number | boolean };
 
 const NO_PATH: readonly string[] = Object.freeze([]);
 
@@ -36,6 +36,7 @@ export class SqliteBindingStore implements BindingStore {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       row.path = row.path === '[]' ? NO_PATH : (JSON.parse(row.path as string) as string[]);
+      row.nat = row.nat === 1;
     }
     return rows as BindingRecord[];
   }

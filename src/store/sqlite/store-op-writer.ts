@@ -38,6 +38,7 @@ const BINDING_COLUMNS = [
   'local_port',
   'user_agent',
   'path',
+  'nat',
   'last_request',
   'last_response',
   'id',
@@ -143,8 +144,9 @@ export class StoreOpWriter {
     p[17] = b.localPort;
     p[18] = b.userAgent ?? null;
     p[19] = b.path.length === 0 ? EMPTY_PATH_JSON : JSON.stringify(b.path);
-    p[20] = lastRequest;
-    p[21] = lastResponse;
+    p[20] = b.nat ? 1 : 0;
+    p[21] = lastRequest;
+    p[22] = lastResponse;
     p[BINDING_ID] = b.id;
     if (this.#updateBinding.run(...p).changes === 0) this.#insertBinding.run(...p);
     // Not kept past the statement: a decoded batch's messages are views into its buffer.

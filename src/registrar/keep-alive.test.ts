@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { parseMessage } from '../sip/parser.js';
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import type { Connection } from '../transport/transport.js';
+import { Binding } from './binding.js';
+import { KeepAlive, type KeepAliveSettings } from './keep-alive.js';
+
+const T0 = 1_800_000_000_000;
+
+function binding(id: number, nat: boolean, path: string[] = []): Binding {
+  const b = new Binding(id, `sip:u${id}@example.com`, `u${id}`, 'example.com', `sip:u${id}@192.168.1.${id}:5060`, null, null, null, `c${id}`, 1, 600, T0 + 600_000, T0, T0, '203.0.113.9', 40000 + id, 'UDP', '198.51.100.1', 5060, null, path, nat);
+  b.inTable = true;
+  return b;
+}
+
+function harness(settings: Partial<KeepAliveSettings> = {}) {
+  const s: KeepAliveSettings = { enabled: true, target: 'nat', interval: 1, maxMisses: 3, ...settings };
+  let now = T0;
+  const sent: Array<{ b: Binding; msg: SipRequest; text: string }> = [];
+  const changes: string[] = [];
+  const ka = new KeepAlive({
+    settings: () => s,
+    sendDatagram: (b, buf) => {
+      const msg = parseMessage(buf, 'datagram');
+      if (msg.kind !== 'request') throw new Error(`not a request: ${buf.toString()}`);
+      sent.push({ b, msg, text: buf.toString() });
+      return true;
+    },
+    localHost: () => '198.51.100.1',
+    onUnreachable: (b, reason) => changes.push(`unreachable ${b.id} (${reason})`),
+    onReachable: (b) => changes.push(`reachable ${b.id}`),
+    userAgent: () => 'Rollcall',
+    now: () => now,
+    random: () => 0.5,
+  });
+  /** One whole interval (10 ticks of 100 ms at interval 1 s). */
+  const turn = () => {
+    for (let i = 0; i < 10; i++) {
+      ka.tick();
+      now += 100;
+    }
+  };
+  const answer = (req: SipRequest, status = 200): SipResponse => {
+    const text = [`SIP/2.0 ${status} OK`, `Via: ${req.via[0]!.raw}`, `From: <sip:keepalive@example.com>;tag=x`, `To: <sip:u@192.168.1.1>;tag=y`, `Call-ID: ${req.callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
+    const res = parseMessage(Buffer.from(text), 'datagram');
+    if (res.kind !== 'response') throw new Error('bad response');
+    return res;
+  };
+  return { ka, s, sent, changes, turn, answer, advance: (ms: number) => (now += ms) };
+}
+
+describe('KeepAlive', () => {
+  it('pings only NATed bindings with target nat, every binding with target all, never one behind a Path', () => {
+    const h = harness();
+    const natted = binding(1, true);
+    const direct = binding(2, false);
+    const proxied = binding(3, true, ['<sip:edge.example.com;lr>']);
+    for (const b of [natted, direct, proxied]) h.ka.track(b);
+    h.turn();
+    expect(h.sent.map((p) => p.b.id)).toEqual([1]);
+    h.s.target = 'all' as never;
+    Object.assign(h.s, { target: 'all' });
+    for (const b of [natted, direct, proxied]) h.ka.track(b);
+    h.sent.length = 0;
+    h.turn();
+    expect(h.sent.map((p) => p.b.id).sort()).toEqual([1, 2]);
+  });
+
+  it('sends an OPTIONS to the contact, with rport, and an answer of any status marks it reachable with its RTT', () => {
+    const h = harness();
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    const { msg, text } = h.sent[0]!;
+    expect(msg.method).toBe('OPTIONS');
+    expect(text.split('\r\n')[0]).toBe('OPTIONS sip:u1@192.168.1.1:5060 SIP/2.0');
+    expect(msg.via[0]!.raw).toMatch(/^SIP\/2\.0\/UDP 198\.51\.100\.1:5060;branch=z9hG4bK-rcka-[0-9a-f]+-\w+;rport$/);
+    h.advance(40);
+    expect(h.ka.onResponse(h.answer(msg, 405))).toBe(true);
+    expect(b.reachable).toBe(true);
+    expect(b.rttMs).toBeGreaterThanOrEqual(40);
+    expect(b.misses).toBe(0);
+    // The same answer again (a retransmission) matches nothing.
+    expect(h.ka.onResponse(h.answer(msg))).toBe(false);
+  });
+
+  it('flags an endpoint unreachable after maxMisses unanswered pings, once, and reachable again when it answers', () => {
+    const h = harness({ maxMisses: 3 });
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn(); // ping 1
+    h.turn(); // ping 1 missed, ping 2
+    h.turn(); // ping 2 missed, ping 3
+    expect(h.changes).toEqual([]);
+    expect(b.misses).toBe(2);
+    h.turn(); // ping 3 missed → unreachable, ping 4
+    expect(h.changes).toEqual(['unreachable 1 (no answer to 3 OPTIONS pings)']);
+    expect(b.reachable).toBe(false);
+    h.turn(); // still silent: no second event
+    expect(h.changes).toHaveLength(1);
+    expect(h.ka.onResponse(h.answer(h.sent.at(-1)!.msg))).toBe(true);
+    expect(h.changes).toEqual(['unreachable 1 (no answer to 3 OPTIONS pings)', 'reachable 1']);
+    expect(b.misses).toBe(0);
+  });
+
+  it('a removed binding is not pinged any more and its late answer matches nothing', () => {
+    const h = harness();
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    b.inTable = false;
+    h.ka.untrack(b);
+    h.sent.length = 0;
+    h.turn();
+    expect(h.sent).toEqual([]);
+    expect(h.ka.size).toBe(0);
+  });
+
+  it('a connection flow gets CRLFCRLF; a closed connection counts as misses', () => {
+    const h = harness({ maxMisses: 2 });
+    const b = binding(1, true);
+    const writes: string[] = [];
+    const conn = { id: 7, closed: false, send: (buf: Buffer) => (writes.push(buf.toString()), true) } as unknown as Connection;
+    b.connection = conn;
+    b.transport = 'TCP';
+    h.ka.track(b);
+    h.turn();
+    expect(writes).toEqual(['\r\n\r\n']);
+    expect(b.reachable).toBe(true);
+    (conn as { closed: boolean }).closed = true;
+    h.turn();
+    h.turn();
+    expect(h.changes).toEqual(['unreachable 1 (connection closed)']);
+    expect(h.sent).toEqual([]); // never an OPTIONS on a connection flow
+  });
+});
