@@ -58,7 +58,6 @@ describe('KeepAlive', () => {
     for (const b of [natted, direct, proxied]) h.ka.track(b);
     h.turn();
     expect(h.sent.map((p) => p.b.id)).toEqual([1]);
-    h.s.target = 'all' as never;
     Object.assign(h.s, { target: 'all' });
     for (const b of [natted, direct, proxied]) h.ka.track(b);
     h.sent.length = 0;
