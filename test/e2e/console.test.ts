@@ -167,6 +167,18 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await row(page, '1001').waitFor();
   });
 
+  it.skipIf(!SIPP_AVAILABLE)('filters by reachability: the SIPp phone (not behind NAT, so not pinged) is unknown, never unreachable', async () => {
+    expect(await row(page, '1001').getByTestId('reachability').getAttribute('class')).toBe('reach reach-unknown');
+    const reach = page.getByTestId('filter-reachability');
+    await reach.selectOption('unreachable');
+    await page.getByTestId('empty-state').waitFor();
+    expect(await row(page, '1001').count()).toBe(0);
+    await reach.selectOption('unknown');
+    await expect.poll(() => page.getByTestId('total').textContent()).toMatch(/^1 matching binding$/);
+    await page.getByTestId('filter-clear').click();
+    await row(page, '1001').waitFor();
+  });
+
   it.skipIf(!SIPP_AVAILABLE)('opens the details with every field, the raw REGISTER and its 200 OK; Escape closes them', async () => {
     await row(page, '1001').getByTestId('row-details').click();
     const drawer = page.getByTestId('registration-drawer');
@@ -176,6 +188,8 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     const fields = (await drawer.getByTestId('drawer-fields').textContent()) ?? '';
     expect(fields).toContain(`sip:1001@${DOMAIN}`);
     expect(fields).toContain('SIPp interop test');
+    expect(fields).toMatch(/Received \(requests go to\)127\.0\.0\.1:\d+/);
+    expect(fields).toContain('Reachabilityunknown');
     await drawer.getByTestId('event-row').first().waitFor();
     expect(await drawer.getByTestId('drawer-history').textContent()).toContain('registered');
     await page.screenshot({ path: join(shots, 'registration-details.png') });

@@ -47,7 +47,17 @@ export interface Registration {
   readonly callId: string;
   readonly cseq: number;
   readonly path: readonly string[];
+  readonly received: string;
+  readonly outbound: boolean;
+  readonly connectionId: number | null;
+  readonly reachability: Reachability;
+  readonly lastSeenAt: number;
+  readonly rttMs: number | null;
+  readonly keepAliveMisses: number;
 }
+
+export type Reachability = 'reachable' | 'unreachable' | 'unknown';
+export const REACHABILITIES: readonly Reachability[] = ['reachable', 'unreachable', 'unknown'];
 
 export interface Page<T> {
   readonly items: T[];

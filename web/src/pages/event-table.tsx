@@ -15,6 +15,9 @@ const TONE: Record<EventType, string> = {
   'force-removed': 'warn',
   blocked: 'bad',
   unblocked: 'neutral',
+  unreachable: 'bad',
+  reachable: 'ok',
+  removed: 'warn',
 };
 
 interface EventTableProps {

@@ -56,6 +56,13 @@ export function RegistrationDrawer({ id, operator, onClose, onUnregister }: Draw
             <Field label="Local address" value={hostPort(r.localAddress, r.localPort)} mono />
             <Field label="Transport" value={r.transport} />
             <Field label="NAT" value={r.nat ? 'yes' : 'no'} />
+            <Field label="Received (requests go to)" value={r.received} mono />
+            <Field
+              label="Reachability"
+              value={`${r.reachability}${r.rttMs !== null ? `, RTT ${r.rttMs} ms` : ''}${r.keepAliveMisses > 0 ? `, ${r.keepAliveMisses} keep-alive${r.keepAliveMisses === 1 ? '' : 's'} unanswered` : ''}`}
+            />
+            <Field label="Last seen" value={dateTime(r.lastSeenAt)} />
+            <Field label="Outbound (RFC 5626)" value={r.outbound ? `yes${r.connectionId !== null ? `, connection #${r.connectionId}` : ''}` : 'no'} />
             <Field label="Expires" value={`${r.expires} s, at ${dateTime(r.expiresAt)}`} />
             <Field label="Registered at" value={dateTime(r.registeredAt)} />
             <Field label="Last refresh" value={dateTime(r.refreshedAt)} />

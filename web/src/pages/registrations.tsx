@@ -12,7 +12,7 @@ import { useQuery } from '../components/use-query';
 import { dateTime, duration, hostPort, shortTime } from '../format';
 import { useDebounced, useNow } from '../hooks';
 import { useStreamEvent } from '../live-stream';
-import { canOperate, TRANSPORTS, type Customer, type Page, type Registration, type UnregisterResult, type User } from '../types';
+import { canOperate, REACHABILITIES, TRANSPORTS, type Customer, type Page, type Registration, type UnregisterResult, type User } from '../types';
 import { RegistrationDrawer } from './registration-drawer';
 
 const STATUS_LABEL = { registered: 'Registered', expiring: 'Expiring', unregistered: 'Unregistered', expired: 'Expired' } as const;
@@ -27,9 +27,10 @@ interface Filters {
   readonly status: string;
   readonly userAgent: string;
   readonly transport: string;
+  readonly reachability: string;
 }
 
-const NO_FILTERS: Filters = { number: '', prefix: false, ip: '', customer: '', status: '', userAgent: '', transport: '' };
+const NO_FILTERS: Filters = { number: '', prefix: false, ip: '', customer: '', status: '', userAgent: '', transport: '', reachability: '' };
 
 function filterQuery(f: Filters): Record<string, string> {
   const q: Record<string, string> = {};
@@ -40,6 +41,7 @@ function filterQuery(f: Filters): Record<string, string> {
   if (f.status) q['status'] = f.status;
   if (f.userAgent.trim()) q['userAgent'] = f.userAgent.trim();
   if (f.transport) q['transport'] = f.transport;
+  if (f.reachability) q['reachability'] = f.reachability;
   return q;
 }
 
@@ -160,6 +162,15 @@ export function RegistrationsPage({ user }: { readonly user: User }) {
             ))}
           </select>
         </div>
+        <div class="field field-compact">
+          <label for="f-reach">Reachability</label>
+          <select id="f-reach" value={filters.reachability} onChange={(e) => set('reachability', (e.target as HTMLSelectElement).value)} data-testid="filter-reachability">
+            <option value="">Any</option>
+            {REACHABILITIES.map((t) => (
+              <option value={t}>{t}</option>
+            ))}
+          </select>
+        </div>
         <div class="field field-compact field-button">
           <button type="button" class="btn btn-small btn-ghost-dark" disabled={!filtered && filters === NO_FILTERS} onClick={() => setFilters(NO_FILTERS)} data-testid="filter-clear">
             Clear filters
@@ -252,7 +263,7 @@ function RegistrationTable({ loaded, loading, filtered, sort, onSort, operator, 
               Refreshed
             </SortHeader>
             <th scope="col">Status</th>
-            <th scope="col">NAT</th>
+            <th scope="col" title="Reachability (keep-alive) and NAT">Reach</th>
             {operator ? (
               <th scope="col" class="col-actions">
                 <span class="visually-hidden">Actions</span>
@@ -297,7 +308,20 @@ function RegistrationTable({ loaded, loading, filtered, sort, onSort, operator, 
                     {STATUS_LABEL[status]}
                   </span>
                 </td>
-                <td>{r.nat ? <span class="tag tag-nat" title="Behind NAT: the contact differs from the source address or is private">NAT</span> : <span class="muted">—</span>}</td>
+                <td class="nowrap">
+                  <span
+                    class={`reach reach-${r.reachability}`}
+                    data-testid="reachability"
+                    title={`${r.reachability}${r.rttMs !== null ? `, RTT ${r.rttMs} ms` : ''}, last seen ${dateTime(r.lastSeenAt)}`}
+                  >
+                    <span class="visually-hidden">{r.reachability}</span>
+                  </span>
+                  {r.nat ? (
+                    <span class="tag tag-nat" title="Behind NAT: the contact or Via differs from the source address or is private">
+                      NAT
+                    </span>
+                  ) : null}
+                </td>
                 {operator ? (
                   <td class="col-actions nowrap">
                     <button type="button" class="btn btn-small btn-danger-ghost" onClick={() => onUnregister(r)} aria-label={`Force unregister ${r.number}`} data-testid="row-unregister">
