@@ -193,6 +193,7 @@ const filterOptions = (c: Command) =>
     .option('--status <s>', 'registered or expiring')
     .option('--user-agent <text>', 'User-Agent contains')
     .option('--transport <t>', 'UDP, TCP, TLS, WS or WSS')
+    .option('--reachability <r>', 'reachable, unreachable or unknown (keep-alive)')
     .option('--sort <key>', 'number, aor, sourceAddress, userAgent, registeredAt, refreshedAt or expiresAt')
     .option('--order <o>', 'asc or desc');
 filterOptions(

@@ -30,6 +30,7 @@ export interface RegistrationFilterOptions {
   readonly status?: string;
   readonly userAgent?: string;
   readonly transport?: string;
+  readonly reachability?: string;
   readonly sort?: string;
   readonly order?: string;
 }
@@ -43,6 +44,7 @@ function filterParams(o: RegistrationFilterOptions): Record<string, string | und
     status: o.status,
     userAgent: o.userAgent,
     transport: o.transport,
+    reachability: o.reachability,
     sort: o.sort,
     order: o.order,
   };
@@ -61,6 +63,8 @@ interface ApiRegistration {
   status: string;
   customer: string | null;
   nat: boolean;
+  reachability: string;
+  rttMs: number | null;
 }
 
 function hostPort(address: string, port: number): string {
@@ -92,7 +96,7 @@ async function listThroughApi(c: ApiConnection, o: RegistrationFilterOptions & {
     return;
   }
   printTable(
-    ['ID', 'AOR', 'CONTACT', 'SOURCE', 'TRANSPORT', 'REMAINING', 'USER AGENT', 'REGISTERED AT', 'STATUS', 'NAT'],
+    ['ID', 'AOR', 'CONTACT', 'SOURCE', 'TRANSPORT', 'REMAINING', 'USER AGENT', 'REGISTERED AT', 'STATUS', 'NAT', 'REACHABILITY'],
     rows.map((r) => [
       String(r.id),
       r.aor,
@@ -104,6 +108,7 @@ async function listThroughApi(c: ApiConnection, o: RegistrationFilterOptions & {
       new Date(r.registeredAt).toISOString(),
       r.status,
       r.nat ? 'yes' : 'no',
+      r.rttMs !== null && r.reachability === 'reachable' ? `reachable (${r.rttMs} ms)` : r.reachability,
     ]),
   );
   if (rows.length < total) process.stdout.write(`(${rows.length} of ${total}; --all for every one, or narrow the filters)\n`);
@@ -126,7 +131,7 @@ export const registrationsCommand = {
   async list(o: DataDirOptions & ApiOptions & RegistrationFilterOptions & { json?: boolean; limit?: string; all?: boolean }): Promise<void> {
     const api = apiConnection(o);
     if (api !== null) return listThroughApi(api, o);
-    if (o.number || o.prefix || o.ip || o.customer || o.status || o.userAgent || o.transport) {
+    if (o.number || o.prefix || o.ip || o.customer || o.status || o.userAgent || o.transport || o.reachability) {
       throw new UsageError('filters go through the server\'s API: give --token (or set ROLLCALL_TOKEN)');
     }
     const dataDir = resolveDataDir(o);

@@ -79,6 +79,13 @@ describe('keep-alive and reachability', () => {
       expect(reg.received).toBe(`127.0.0.71:${c.port}`);
       expect(reg.rttMs).toBeGreaterThanOrEqual(0);
       expect(reg.keepAliveMisses).toBe(0);
+      // The CLI shows it too, filtered the same way (through the API, with a token).
+      const t = rollcall(['users', 'token', 'admin', '--data-dir', dataDir]);
+      expect(t.status, t.stderr).toBe(0);
+      const cli = rollcall(['registrations', 'list', '--reachability', 'reachable', '--url', server.httpUrl!, '--token', t.stdout.trim()]);
+      expect(cli.status, cli.stderr).toBe(0);
+      expect(cli.stdout).toMatch(/REACHABILITY/);
+      expect(cli.stdout).toMatch(/sip:n1@ka\.test .* yes +reachable \(\d+ ms\)/);
       // The OPTIONS reached the phone through its source address (the Contact's 192.168.1.71 is unreachable here).
       expect(c.requests.length).toBeGreaterThanOrEqual(1);
       const ping = c.requests[0]!;
