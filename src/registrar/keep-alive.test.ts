@@ -3,7 +3,7 @@ import { parseMessage } from '../sip/parser.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { Connection } from '../transport/transport.js';
 import { Binding } from './binding.js';
-import { KeepAlive, type KeepAliveSettings } from './keep-alive.js';
+import { KEEP_ALIVE_TICK_MS, KeepAlive, type KeepAliveSettings } from './keep-alive.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -33,11 +33,11 @@ function harness(settings: Partial<KeepAliveSettings> = {}) {
     now: () => now,
     random: () => 0.5,
   });
-  /** One whole interval (10 ticks of 100 ms at interval 1 s). */
+  /** One whole interval (interval 1 s: 1000 / KEEP_ALIVE_TICK_MS ticks). */
   const turn = () => {
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 1000 / KEEP_ALIVE_TICK_MS; i++) {
       ka.tick();
-      now += 100;
+      now += KEEP_ALIVE_TICK_MS;
     }
   };
   const answer = (req: SipRequest, status = 200): SipResponse => {

@@ -1,7 +1,7 @@
 // The keep-alive schedule (SPEC §6): every pinged endpoint sits in one slot of a ring that
 // turns once per interval, one slot per tick, so each endpoint is pinged once per interval
-// and the pings are spread evenly over it — 100,000 endpoints at a 30 s interval and 100 ms
-// ticks make ~333 pings a tick, never a burst of all of them. A new endpoint goes to a random
+// and the pings are spread evenly over it — 100,000 endpoints at a 30 s interval and 10 ms
+// ticks make ~33 pings a tick, never a burst of all of them. A new endpoint goes to a random
 // slot: a fleet that registers within one second still spreads over the whole interval.
 // Pure: the random source is passed in.
 

@@ -46,7 +46,16 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
   table.onPut = (b) => keepAlive.track(b);
   table.onRemove = (b) => keepAlive.untrack(b);
   for (const b of table.snapshot()) keepAlive.track(b);
-  const timer = setInterval(() => keepAlive.tick(), KEEP_ALIVE_TICK_MS);
+  // The ring turns by the clock, not by the timer: slots a late timer (a busy event loop)
+  // owes are made up two per firing rather than all at once, which would be the burst the
+  // ring is there to avoid; after a stall longer than a whole turn the count starts afresh.
+  const startedAt = Date.now();
+  let turned = 0;
+  const timer = setInterval(() => {
+    const owed = Math.floor((Date.now() - startedAt) / KEEP_ALIVE_TICK_MS);
+    if (owed - turned > (config().nat.keepAlive.interval * 1000) / KEEP_ALIVE_TICK_MS) turned = owed - 1;
+    for (let n = 0; turned < owed && n < 2; n++, turned++) keepAlive.tick();
+  }, KEEP_ALIVE_TICK_MS);
   return {
     keepAlive,
     stop() {
