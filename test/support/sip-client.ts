@@ -169,9 +169,9 @@ export class TcpSipConnection {
     });
   }
 
-  static open(host: string, port: number): Promise<TcpSipConnection> {
+  static open(host: string, port: number, localAddress?: string): Promise<TcpSipConnection> {
     return new Promise((resolve, reject) => {
-      const s = connect({ host, port }, () => resolve(new TcpSipConnection(s)));
+      const s = connect({ host, port, localAddress }, () => resolve(new TcpSipConnection(s)));
       s.once('error', reject);
     });
   }
