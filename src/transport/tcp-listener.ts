@@ -16,6 +16,8 @@ export interface TcpListenerOptions {
   /** A framing error the connection cannot recover from; it is closed after this. */
   readonly onFramingError: (reason: string, flow: Flow) => void;
   readonly onError: (err: Error) => void;
+  /** A connection closed (either side, or an error): its flow is gone (RFC 5626 §4.4.1). */
+  readonly onConnectionClosed?: (conn: Connection) => void;
 }
 
 const CRLF = Buffer.from('\r\n');
@@ -157,6 +159,7 @@ export class TcpListener implements Listener {
     socket.on('close', () => {
       conn.closed = true;
       if (this.connections.get(key) === conn) this.connections.delete(key);
+      this.opts.onConnectionClosed?.(conn);
     });
     if (this.opts.idleTimeout > 0) {
       socket.setTimeout(this.opts.idleTimeout * 1000, () => socket.destroy());

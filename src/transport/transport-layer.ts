@@ -12,7 +12,7 @@ import { serializeResponse } from '../sip/serializer.js';
 import { withReceived } from '../sip/via.js';
 import { responseTarget, type ResponseTarget } from './response-target.js';
 import { TcpListener } from './tcp-listener.js';
-import type { Flow, Listener, TransportCounters } from './transport.js';
+import type { Connection, Flow, Listener, TransportCounters } from './transport.js';
 import { UdpListener } from './udp-listener.js';
 
 /** A request as the layers above see it: parsed, with its flow and the stamped Via. */
@@ -55,6 +55,8 @@ export interface TransportLayerOptions {
   /** Clock, injectable for tests. */
   readonly now?: () => number;
   readonly guard?: InboundGuard;
+  /** A stream connection closed: bindings whose flow it was are now unreachable by it. */
+  readonly onConnectionClosed?: (conn: Connection) => void;
 }
 
 export class TransportLayer {
@@ -98,6 +100,7 @@ export class TransportLayer {
                 opts.log.debug({ reason, from: `${flow.remoteAddress}:${flow.remotePort}` }, 'stream framing error, connection closed');
               },
               onError,
+              ...(opts.onConnectionClosed !== undefined ? { onConnectionClosed: opts.onConnectionClosed } : {}),
             }),
           );
         }
