@@ -1,6 +1,9 @@
 // Keep-alive of a running server (SPEC §6): the ping schedule fed by the binding table, pings
 // sent from the socket each binding registered on, answers taken from the transport layer,
-// reachability changes recorded (and bindings removed) by the registrar.
+// reachability changes recorded (and bindings removed) by the registrar. Also lost flows
+// (RFC 5626 §4.4.1): when the connection a binding registered over closes, nothing can reach
+// the endpoint through it any more — the binding is marked unreachable at once, or removed
+// (`nat.lostConnection`, like Kamailio's handle_lost_tcp), whatever the keep-alive target.
 
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -9,10 +12,12 @@ import type { BindingTable } from '../registrar/binding-table.js';
 import { KEEP_ALIVE_TICK_MS, KeepAlive } from '../registrar/keep-alive.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { TransportLayer } from '../transport/transport-layer.js';
-import type { Listener } from '../transport/transport.js';
+import type { Connection, Listener } from '../transport/transport.js';
 
 export interface ServerKeepAlive {
   readonly keepAlive: KeepAlive;
+  /** The transport layer saw a stream connection close. */
+  connectionClosed(conn: Connection): void;
   stop(): void;
 }
 
@@ -43,9 +48,35 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
     userAgent: () => config().sip.serverHeader,
     now: Date.now,
   });
-  table.onPut = (b) => keepAlive.track(b);
-  table.onRemove = (b) => keepAlive.untrack(b);
-  for (const b of table.snapshot()) keepAlive.track(b);
+  // Bindings by the connection they registered over. A binding that moved to another
+  // connection stays in its old one's set until that closes; it is skipped there because its
+  // `connection` is no longer that one.
+  const byConnection = new Map<Connection, Set<Binding>>();
+  let stopped = false;
+  const put = (b: Binding) => {
+    keepAlive.track(b);
+    const conn = b.connection;
+    if (conn === null) return;
+    let set = byConnection.get(conn);
+    if (set === undefined) {
+      if (conn.closed) return; // closed before its REGISTER was answered: nothing to watch
+      byConnection.set(conn, (set = new Set()));
+    }
+    set.add(b);
+    if (b.reachable === false && !conn.closed) {
+      // Registered again over a live connection: reachable through it. Recorded after the
+      // REGISTER's own changes, which the registrar is still assembling.
+      b.reachable = true;
+      b.misses = 0;
+      queueMicrotask(() => registrar.reachability(b, 'reachable', 'registered again over a new connection', false));
+    }
+  };
+  table.onPut = put;
+  table.onRemove = (b) => {
+    keepAlive.untrack(b);
+    if (b.connection !== null) byConnection.get(b.connection)?.delete(b);
+  };
+  for (const b of table.snapshot()) put(b);
   // The ring turns by the clock, not by the timer: slots a late timer (a busy event loop)
   // owes are made up two per firing rather than all at once, which would be the burst the
   // ring is there to avoid; after a stall longer than a whole turn the count starts afresh.
@@ -58,7 +89,25 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
   }, KEEP_ALIVE_TICK_MS);
   return {
     keepAlive,
+    connectionClosed(conn) {
+      // A stopping server closes every connection itself: that says nothing about the
+      // endpoints, and with `remove` it would delete every stream binding.
+      if (stopped) return;
+      const set = byConnection.get(conn);
+      if (set === undefined) return;
+      byConnection.delete(conn);
+      const remove = config().nat.lostConnection === 'remove';
+      const where = `${conn.transport} connection from ${conn.remoteAddress.includes(':') ? `[${conn.remoteAddress}]` : conn.remoteAddress}:${conn.remotePort} closed`;
+      for (const b of set) {
+        if (b.connection !== conn || !b.inTable) continue;
+        if (b.reachable === false && !remove) continue;
+        b.reachable = false;
+        registrar.reachability(b, 'unreachable', where, remove);
+      }
+    },
     stop() {
+      stopped = true;
+      byConnection.clear();
       clearInterval(timer);
       table.onPut = null;
       table.onRemove = null;

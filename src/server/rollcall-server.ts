@@ -140,6 +140,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     onResponse: (res) => {
       keepAlive?.keepAlive.onResponse(res);
     },
+    onConnectionClosed: (conn) => keepAlive?.connectionClosed(conn),
     log,
   }).catch(async (err: Error) => {
     await store.close();
