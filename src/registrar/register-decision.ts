@@ -80,6 +80,9 @@ function sameContact(b: Binding, c: NameAddr): boolean {
 function findExisting(bindings: readonly Binding[], c: NameAddr, instance: string | null, regId: number | null): Binding | null {
   if (instance !== null) {
     for (const b of bindings) if (b.instance === instance && b.regId === regId) return b;
+    // An outbound flow is its instance and reg-id and nothing else (RFC 5626 §6): a UA's
+    // flows often share one Contact URI, and each is a binding of its own.
+    if (regId !== null) return null;
   }
   for (const b of bindings) if ((b.instance === null || b.instance === instance) && sameContact(b, c)) return b;
   return null;

@@ -13,7 +13,7 @@ import { withReceived } from '../sip/via.js';
 import type { AccountRecord, BindingJournal, StoreOp } from '../store/store.js';
 import type { ServerTransaction } from '../transaction/server-transactions.js';
 import type { InboundRequest } from '../transport/transport-layer.js';
-import type { Flow, Listener } from '../transport/transport.js';
+import type { Connection, Flow, Listener } from '../transport/transport.js';
 import type { Binding } from './binding.js';
 import { BindingTable } from './binding-table.js';
 import { DomainResolver } from './domain-resolver.js';
@@ -513,6 +513,32 @@ describe('NAT flag and RFC 5626 outbound', () => {
     // No Supported: outbound: reg-id means nothing, no Require.
     expect(again.status).toBe(200);
     expect(again.headers.some((x) => x.name === 'require' || x.name === 'flow-timer')).toBe(false);
+  });
+
+  it('flows are keyed by +sip.instance and reg-id, each binding holding the connection it came over', () => {
+    const inst = '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000a95a0e128>"';
+    const conn = (id: number, port: number) =>
+      ({ id, transport: 'TCP', remoteAddress: '198.51.100.7', remotePort: port, localAddress: '192.0.2.1', localPort: 5060, closed: false, send: () => true, close: () => {}, ping: () => {} }) as Connection;
+    const over = (c: Connection): Flow => ({ ...flow('198.51.100.7', c.remotePort), transport: 'TCP', connection: c });
+    const ob = { extra: ['Supported: outbound'] };
+    h.settings = { ...h.settings, policy: { ...h.settings.policy, maxBindings: 3 } };
+    const a = conn(1, 40001);
+    const b = conn(2, 40002);
+    // Two flows of one instance (reg-id 1 and 2, RFC 5626 §4.2): two bindings.
+    expect(authedFrom(over(a), { ...ob, contact: `<sip:1001@198.51.100.7:5062;transport=tcp;ob>;${inst};reg-id=1` }).status).toBe(200);
+    expect(authedFrom(over(b), { ...ob, contact: `<sip:1001@198.51.100.7:5062;transport=tcp;ob>;${inst};reg-id=2` }).status).toBe(200);
+    let list = h.table.of('sip:1001@example.com');
+    expect(list.map((x) => [x.regId, x.connection?.id])).toEqual([[1, 1], [2, 2]]);
+    // Flow 1 comes back over a new connection with another contact port: the same binding,
+    // now on the new connection; flow 2 untouched.
+    const c = conn(3, 40003);
+    expect(authedFrom(over(c), { ...ob, contact: `<sip:1001@198.51.100.7:5099;transport=tcp;ob>;${inst};reg-id=1` }).status).toBe(200);
+    list = h.table.of('sip:1001@example.com');
+    expect(list).toHaveLength(2);
+    const flow1 = list.find((x) => x.regId === 1)!;
+    expect(flow1.connection?.id).toBe(3);
+    expect(flow1.contact).toBe('sip:1001@198.51.100.7:5099;transport=tcp;ob');
+    expect(list.find((x) => x.regId === 2)!.connection?.id).toBe(2);
   });
 
   it('Require: outbound from the client is accepted, not 420', () => {
