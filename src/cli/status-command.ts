@@ -10,7 +10,7 @@ export async function statusCommand(o: DataDirOptions & { json?: boolean }): Pro
   const reply = await controlRequest(dataDir, { cmd: 'status' });
   if (reply === null) throw new UsageError(`no server is running on ${dataDir}`);
   if (!reply.ok) throw new Error(reply.error);
-  const s = reply.result as { bindings: number; aors: number; listen: string[]; uptimeSeconds: number; memory: Record<string, number>; registrar: Record<string, number>; transport: Record<string, number>; journal: Record<string, number> };
+  const s = reply.result as { bindings: number; aors: number; listen: string[]; uptimeSeconds: number; memory: Record<string, number>; registrar: Record<string, number>; transport: Record<string, number>; keepAlive?: Record<string, number>; journal: Record<string, number> };
   if (o.json) {
     process.stdout.write(JSON.stringify(s, null, 2) + '\n');
     return;
@@ -23,6 +23,7 @@ export async function statusCommand(o: DataDirOptions & { json?: boolean }): Pro
     `memory        rss ${mb(s.memory['rss'])}, heap ${mb(s.memory['heapUsed'])} of ${mb(s.memory['heapTotal'])}, external ${mb(s.memory['external'])}`,
     `registrar     ${Object.entries(s.registrar).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `transport     ${Object.entries(s.transport).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...(s.keepAlive ? [`keep-alive    ${Object.entries(s.keepAlive).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
     `store         ${s.journal['batches']} transactions, ${s.journal['ops']} changes, ${s.journal['failedBatches']} failed, ${s.journal['queuedOps']} queued`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

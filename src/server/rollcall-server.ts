@@ -236,6 +236,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
             memory: process.memoryUsage(),
             registrar: registrar.counters,
             transport: transport.counters,
+            keepAlive: { endpoints: keepAlive?.keepAlive.size ?? 0, ...keepAlive?.keepAlive.counters },
             journal: store.journal.stats,
           });
         case 'registrations.list': {
