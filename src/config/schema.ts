@@ -23,7 +23,7 @@ export const sipSchema = z
       .array(listenAddress)
       .min(1)
       .default(['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060'])
-      .describe('Sockets to listen on, each `transport:host:port`: udp, tcp, tls (needs `tls.cert` and `tls.key`), ws or wss (WebSocket, RFC 7118; wss needs the certificate too); IPv6 as `[::1]`.'),
+      .describe('Sockets to listen on, each `transport:host:port`: udp, tcp, tls (needs `sip.tls.cert` and `sip.tls.key`), ws or wss (WebSocket, RFC 7118; wss needs the certificate too); IPv6 as `[::1]`.'),
     maxMessageSize: z
       .number()
       .int()
