@@ -94,12 +94,13 @@ export class WsListener implements Listener {
 
   private constructor(private readonly opts: WsListenerOptions) {
     this.transport = opts.credentials !== null ? 'WSS' : 'WS';
-    this.http =
-      opts.credentials !== null
-        ? createHttpsServer({ cert: opts.credentials.cert, key: opts.credentials.key })
-        : createHttpServer();
-    // A failed TLS handshake is an ordinary event on a public port, not a listener error.
-    this.http.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
+    if (opts.credentials !== null) {
+      this.http = createHttpsServer({ cert: opts.credentials.cert, key: opts.credentials.key });
+      // A failed TLS handshake is an ordinary event on a public port, not a listener error.
+      this.http.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
+    } else {
+      this.http = createHttpServer();
+    }
     // Plain HTTP requests get nothing here but the hint to upgrade.
     this.http.on('request', (_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket', connection: 'close' });
@@ -158,7 +159,7 @@ export class WsListener implements Listener {
     socket.on('error', () => {
       // A reset during the handshake; nothing to answer.
     });
-    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim().toLowerCase());
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!offered.includes(SIP_SUBPROTOCOL)) {
       const body = 'the "sip" WebSocket subprotocol is required (RFC 7118)\n';
       socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
