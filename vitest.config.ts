@@ -5,8 +5,10 @@ import { defineConfig } from 'vitest/config';
 // processes and bind sockets, and a crashed fork must not take the others with it.
 // The flood test runs alone, after everything else: it measures whether phones get every
 // answer within 1 s while the machine's two cores are busy with a flood, which other test
-// files running beside it would falsify.
-const ALONE = ['test/security/flood.test.ts'];
+// files running beside it would falsify. The browser softphone test too: Chromium takes
+// both cores for seconds, which delays the timers of whatever server runs beside it (the
+// keep-alive test counts pings per second).
+const ALONE = ['test/security/flood.test.ts', 'test/e2e/softphone.test.ts'];
 
 export default defineConfig({
   test: {

@@ -9,6 +9,8 @@ export interface ServeOptions {
   readonly config?: string;
   readonly dataDir?: string;
   readonly listen: string[];
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
   readonly domain: string[];
   readonly logLevel?: string;
   readonly logFormat?: string;
@@ -38,6 +40,8 @@ export async function serveCommand(o: ServeOptions): Promise<void> {
   const flags: Record<string, unknown> = parseSet(o.set);
   if (o.dataDir) flags['store.dataDir'] = o.dataDir;
   if (o.listen.length) flags['sip.listen'] = o.listen;
+  if (o.tlsCert) flags['sip.tls.cert'] = o.tlsCert;
+  if (o.tlsKey) flags['sip.tls.key'] = o.tlsKey;
   if (o.domain.length) flags['registrar.domains'] = o.domain;
   if (o.logLevel) flags['log.level'] = o.logLevel;
   if (o.logFormat) flags['log.format'] = o.logFormat;

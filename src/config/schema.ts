@@ -23,14 +23,14 @@ export const sipSchema = z
       .array(listenAddress)
       .min(1)
       .default(['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060'])
-      .describe('Sockets to listen on, each `transport:host:port` (udp or tcp; IPv6 as `[::1]`).'),
+      .describe('Sockets to listen on, each `transport:host:port`: udp, tcp, tls (needs `sip.tls.cert` and `sip.tls.key`), ws or wss (WebSocket, RFC 7118; wss needs the certificate too); IPv6 as `[::1]`.'),
     maxMessageSize: z
       .number()
       .int()
       .min(1500)
       .max(1048576)
       .default(65535)
-      .describe('Largest SIP message accepted, in bytes; larger ones on TCP are answered 513 and the connection closed.'),
+      .describe('Largest SIP message accepted, in bytes; larger ones on TCP/TLS are answered 513 and the connection closed, a larger WebSocket frame closes its connection with 1009.'),
     udpReceiveBuffer: z
       .number()
       .int()
@@ -44,7 +44,25 @@ export const sipSchema = z
       .describe('Answer every request at its source port and add `rport` to the top Via even when the client did not ask (RFC 3581 behaviour for all; NAT-friendly). When false, only requests with `rport` get it.'),
     tcpIdleTimeout: seconds
       .default(3900)
-      .describe('Close a TCP connection after this many seconds without traffic (0: never). Keep it above the longest registration interval so phones stay reachable.'),
+      .describe('Close a TCP, TLS or WebSocket connection after this many seconds without traffic (0: never). Keep it above the longest registration interval so phones stay reachable.'),
+    tls: z
+      .object({
+        cert: z
+          .string()
+          .min(1)
+          .nullable()
+          .default(null)
+          .describe('PEM file with the server certificate (and its chain) for `tls` and `wss` listeners. Read once at start.'),
+        key: z
+          .string()
+          .min(1)
+          .nullable()
+          .default(null)
+          .describe('PEM file with the private key of `cert` (unencrypted). Readable by Rollcall only; its content is never logged.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Certificate for the TLS and secure WebSocket listeners (RFC 3261 §26, RFC 7118). Clients are not asked for a certificate.'),
     serverHeader: z.string().default('Rollcall').describe('Value of the Server header in responses; empty to send none.'),
   })
   .strict()

@@ -11,6 +11,7 @@ import { AccountDirectory } from '../auth/account-directory.js';
 import { NonceService } from '../auth/nonce.js';
 import { parseListenAddress, type ListenAddress } from '../config/listen-address.js';
 import type { Config } from '../config/schema.js';
+import { loadTlsCredentials } from '../config/tls-credentials.js';
 import { controlSocketPath, startControlServer, type ControlRequest } from '../control/control-channel.js';
 import { SipEndpoint } from '../endpoint/sip-endpoint.js';
 import { Binding } from '../registrar/binding.js';
@@ -75,6 +76,8 @@ function nonceSecret(store: SqliteStore): Buffer {
 }
 
 export async function startServer(fileConfig: Config, log: Logger): Promise<RunningServer> {
+  // A tls/wss listener without a usable certificate stops the start before anything is opened.
+  const tls = loadTlsCredentials(fileConfig.sip.listen.map((s) => parseListenAddress(s) as ListenAddress), fileConfig.sip.tls);
   const store = openSqliteStore({ dataDir: fileConfig.store.dataDir, synchronous: fileConfig.store.synchronous, journal: 'worker' });
   // System parameters changed at run time (API, console) were stored and win over the file.
   let config = fileConfig;
@@ -131,6 +134,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     udpReceiveBuffer: config.sip.udpReceiveBuffer,
     udpSendBuffer: config.sip.udpSendBuffer,
     tcpIdleTimeout: config.sip.tcpIdleTimeout,
+    tls,
     forceRport: config.sip.forceRport,
     serverHeader: config.sip.serverHeader,
     onRequest: (req) => transactions!.receive(req),

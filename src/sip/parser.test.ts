@@ -5,7 +5,7 @@ import { echoOf, type SipParseError } from './parse-error.js';
 import { parseMessage } from './parser.js';
 import {
   challengeResponse, ciscoSpaRegister, compactRegister, foldedRegister, grandstreamRegister,
-  ipv6Register, linphoneRegister, microsipRegister, multiContactRegister, okWithBody,
+  ipv6Register, jssipRegister, linphoneRegister, microsipRegister, multiContactRegister, okWithBody,
   optionsKeepalive, pathRegister, polycomRegister, sip, snomRegister, subscribeRegEvent,
   wildcardRegister, yealinkRegister, zoiperRegister,
 } from './sip-messages.fixture.js';
@@ -157,6 +157,38 @@ describe('real-world REGISTERs parse into exact typed values', () => {
     const c = (m.contact as NameAddr[])[0]!;
     expect(getParam(c.params, '+org.linphone.specs')).toBe('"lime"');
     expect(m.userAgent).toBe('LinphoneAndroid/4.6.0 (Pixel 6) LinphoneSDK/5.1.0');
+  });
+
+  it('JsSIP over WebSocket: Via SIP/2.0/WSS with a .invalid host, Contact with transport=ws', () => {
+    const m = request(jssipRegister);
+    expect(m.via[0]).toMatchObject({ protocol: 'SIP/2.0', transport: 'WSS', host: '5e1qt3v8fk1r.invalid', hostType: 'domain', port: null });
+    const c = (m.contact as NameAddr[])[0]!;
+    const u = sipUri(c);
+    expect(u.host).toBe('5e1qt3v8fk1r.invalid');
+    expect(u.port).toBeNull();
+    expect(getParam(u.params, 'transport')).toBe('ws');
+    expect(getParam(c.params, '+sip.ice')).toBeNull();
+    expect(getParam(c.params, 'reg-id')).toBe('1');
+    expect(getParam(c.params, '+sip.instance')).toBe('"<urn:uuid:0c4b5a6f-2c9d-4a9b-8e3e-3b1b1c9a4e1a>"');
+    expect(c.uriText).toBe('sip:v9g4f8nq@5e1qt3v8fk1r.invalid;transport=ws');
+    expect(m.userAgent).toBe('JsSIP 3.13.8');
+  });
+
+  it('Via transports WS, WSS and TLS as written, in any case', () => {
+    for (const [written, token] of [['WS', 'WS'], ['ws', 'WS'], ['WSS', 'WSS'], ['Wss', 'WSS'], ['TLS', 'TLS'], ['tls', 'TLS']] as const) {
+      const m = request(sip([
+        'OPTIONS sip:example.com SIP/2.0',
+        `Via: SIP/2.0/${written} host.invalid:5061;branch=z9hG4bK1`,
+        'From: <sip:a@example.com>;tag=1',
+        'To: <sip:example.com>',
+        `Call-ID: via-${written}`,
+        'CSeq: 1 OPTIONS',
+        'Contact: <sip:abc@xyz.invalid;transport=ws>',
+        'Content-Length: 0',
+      ]), 'stream');
+      expect(m.via[0]!.transport).toBe(token);
+      expect(m.via[0]!.port).toBe(5061);
+    }
   });
 
   it('MicroSIP: ob URI param, double space in Content-Length', () => {

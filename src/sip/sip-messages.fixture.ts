@@ -123,6 +123,23 @@ export const linphoneRegister = sip([
   'Content-Length: 0',
 ]);
 
+/** JsSIP 3 in a browser over secure WebSocket (RFC 7118): a `.invalid` host, `transport=ws`. */
+export const jssipRegister = sip([
+  'REGISTER sip:example.com SIP/2.0',
+  'Via: SIP/2.0/WSS 5e1qt3v8fk1r.invalid;branch=z9hG4bK6189466',
+  'Max-Forwards: 69',
+  'To: <sip:alice@example.com>',
+  'From: "Alice" <sip:alice@example.com>;tag=hk6o4sfl7h',
+  'Call-ID: 7bopr6gff0rh6mqne4k8',
+  'CSeq: 1 REGISTER',
+  'Contact: <sip:v9g4f8nq@5e1qt3v8fk1r.invalid;transport=ws>;+sip.ice;reg-id=1;+sip.instance="<urn:uuid:0c4b5a6f-2c9d-4a9b-8e3e-3b1b1c9a4e1a>";expires=600',
+  'Expires: 600',
+  'Allow: INVITE,ACK,CANCEL,BYE,UPDATE,MESSAGE,OPTIONS,REFER,INFO,NOTIFY',
+  'Supported: path,gruu,outbound',
+  'User-Agent: JsSIP 3.13.8',
+  'Content-Length: 0',
+]);
+
 export const microsipRegister = sip([
   'REGISTER sip:sip.example.com SIP/2.0',
   'Via: SIP/2.0/UDP 192.168.1.90:54321;rport;branch=z9hG4bKPj8f2e1d0c9b8a4f3e2d1c0b9a8f7e6d5c',

@@ -11,9 +11,11 @@ import { echoOf, type ResponseEcho, type SipParseError } from '../sip/parse-erro
 import { serializeResponse } from '../sip/serializer.js';
 import { withReceived } from '../sip/via.js';
 import { responseTarget, type ResponseTarget } from './response-target.js';
-import { TcpListener } from './tcp-listener.js';
+import type { TlsCredentials } from '../config/tls-credentials.js';
+import { StreamListener, tcpSockets, tlsSockets } from './stream-listener.js';
 import type { Connection, Flow, Listener, TransportCounters } from './transport.js';
 import { UdpListener } from './udp-listener.js';
+import { WsListener } from './ws-listener.js';
 
 /** A request as the layers above see it: parsed, with its flow and the stamped Via. */
 export interface InboundRequest {
@@ -46,7 +48,10 @@ export interface TransportLayerOptions {
   readonly maxMessageSize: number;
   readonly udpReceiveBuffer: number;
   readonly udpSendBuffer: number;
+  /** Seconds before an idle TCP, TLS or WebSocket connection is closed (0: never). */
   readonly tcpIdleTimeout: number;
+  /** Certificate and key of the tls and wss listeners (config/tls-credentials.ts); null without them. */
+  readonly tls?: TlsCredentials | null;
   readonly forceRport: boolean;
   readonly serverHeader: string;
   readonly onRequest: (req: InboundRequest) => void;
@@ -72,6 +77,7 @@ export class TransportLayer {
 
   static async start(opts: TransportLayerOptions): Promise<TransportLayer> {
     const layer = new TransportLayer(opts);
+    const onConnectionClosed = opts.onConnectionClosed !== undefined ? { onConnectionClosed: opts.onConnectionClosed } : {};
     try {
       for (const a of opts.listen) {
         const onError = (err: Error) => opts.log.warn({ err, listen: a }, 'socket error');
@@ -87,9 +93,9 @@ export class TransportLayer {
               ...(opts.guard !== undefined ? { admit: (buf: Buffer, address: string, port: number) => layer.admitDatagram(buf, address, port) } : {}),
             }),
           );
-        } else {
+        } else if (a.transport === 'tcp' || a.transport === 'tls') {
           layer.listeners.push(
-            await TcpListener.open({
+            await StreamListener.open(a.transport === 'tls' ? tlsSockets(layer.credentials(a)) : tcpSockets, {
               host: a.host,
               port: a.port,
               maxMessageSize: opts.maxMessageSize,
@@ -100,7 +106,22 @@ export class TransportLayer {
                 opts.log.debug({ reason, from: `${flow.remoteAddress}:${flow.remotePort}` }, 'stream framing error, connection closed');
               },
               onError,
-              ...(opts.onConnectionClosed !== undefined ? { onConnectionClosed: opts.onConnectionClosed } : {}),
+              ...onConnectionClosed,
+            }),
+          );
+        } else {
+          layer.listeners.push(
+            await WsListener.open({
+              host: a.host,
+              port: a.port,
+              maxMessageSize: opts.maxMessageSize,
+              idleTimeout: opts.tcpIdleTimeout,
+              credentials: a.transport === 'wss' ? layer.credentials(a) : null,
+              // One message per frame (RFC 7118 §5.3): the frame is the boundary, as a
+              // datagram's is, so Content-Length is not needed to find the end.
+              onMessage: (buf, flow) => layer.inbound(buf, flow, 'datagram'),
+              onError,
+              ...onConnectionClosed,
             }),
           );
         }
@@ -110,6 +131,13 @@ export class TransportLayer {
       throw err;
     }
     return layer;
+  }
+
+  /** The certificate for a tls or wss listener; the caller checked it is there (tls-credentials.ts). */
+  private credentials(a: ListenAddress): TlsCredentials {
+    const c = this.opts.tls;
+    if (c == null) throw new Error(`${a.transport} listener without a certificate (sip.tls.cert, sip.tls.key)`);
+    return c;
   }
 
   /**

@@ -1,10 +1,12 @@
 // The transport layer's contract (RFC 3261 §18): listeners that receive messages and send
 // bytes, and the flow a message arrived on so the answer can go back the same way.
-// TLS and WebSocket listeners plug in here later with the same shapes.
+// UDP (udp-listener.ts), TCP and TLS (stream-listener.ts), WS and WSS (ws-listener.ts) all
+// have these shapes.
 
-export type TransportName = 'UDP' | 'TCP';
+/** The transport token as written in a Via (RFC 3261 §20.42, RFC 7118 §5.1). */
+export type TransportName = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
 
-/** A stream connection (TCP now; TLS and WS later). */
+/** A connection-oriented flow: a TCP or TLS connection, or a WebSocket. */
 export interface Connection {
   readonly id: number;
   readonly transport: TransportName;
@@ -13,8 +15,14 @@ export interface Connection {
   readonly localAddress: string;
   readonly localPort: number;
   readonly closed: boolean;
-  /** Queues bytes on the connection; false when it is already closed. */
+  /** Queues one message's bytes on the connection; false when it is already closed. */
   send(buf: Buffer): boolean;
+  /**
+   * A keep-alive ping (RFC 5626 §4.4.1): CRLFCRLF on TCP/TLS; a WebSocket ping frame on WS/WSS,
+   * which browsers answer by themselves, where a CRLFCRLF text frame would reach the SIP
+   * stack of a JavaScript client as a malformed message.
+   */
+  ping(): void;
   close(): void;
 }
 
@@ -36,8 +44,10 @@ export interface Listener {
   readonly localAddress: string;
   readonly localPort: number;
   /**
-   * Sends bytes to address:port: a datagram on UDP; on stream transports over an existing
-   * connection to that address if there is one, else a new connection.
+   * Sends bytes to address:port: a datagram on UDP; on TCP/TLS over an existing connection to
+   * that address if there is one, else a new connection. On WS/WSS only over an existing
+   * connection (a server cannot open a WebSocket to a browser): throws when there is none,
+   * which the caller counts as a send error.
    */
   sendTo(buf: Buffer, address: string, port: number): void;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TransportName } from '../../src/transport/transport.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
@@ -25,7 +26,7 @@ export function rollcall(args: readonly string[], input?: string): { status: num
 }
 
 export interface Listening {
-  readonly transport: 'UDP' | 'TCP';
+  readonly transport: TransportName;
   readonly address: string;
   readonly port: number;
 }
@@ -38,7 +39,7 @@ export interface ServerProcess {
   readonly logs: Array<Record<string, unknown>>;
   /** The console/API address from the log (`http://127.0.0.1:PORT`), null when off. */
   readonly httpUrl: string | null;
-  port(transport: 'UDP' | 'TCP', family?: 4 | 6): number;
+  port(transport: TransportName, family?: 4 | 6): number;
   /** SIGTERM and wait. */
   stop(): Promise<number | null>;
   /** SIGKILL and wait: a crash. */
@@ -94,7 +95,7 @@ export function startServer(o: StartOptions): Promise<ServerProcess> {
         }
         logs.push(rec);
         if (rec['msg'] === 'listening') {
-          listening.push({ transport: rec['transport'] as 'UDP' | 'TCP', address: rec['address'] as string, port: rec['port'] as number });
+          listening.push({ transport: rec['transport'] as TransportName, address: rec['address'] as string, port: rec['port'] as number });
         }
         if (rec['msg'] === 'HTTP listening') httpUrl = rec['url'] as string;
         if (rec['msg'] === 'Rollcall is ready') {

@@ -104,7 +104,7 @@ export interface RegisterParams {
   readonly contactPort: number;
   readonly expires: number;
   readonly callId?: string;
-  readonly transport?: 'UDP' | 'TCP';
+  readonly transport?: 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
   readonly viaPort: number;
 }
 

@@ -1,12 +1,57 @@
-// TCP: a listening socket plus the connections it accepted or opened. Messages are framed
-// by Content-Length (RFC 3261 §18.3); connections are reused for later messages to the
-// same address:port (§18.2.2, RFC 5626 flows), and CRLFCRLF keep-alives get a CRLF back.
+// TCP and TLS (RFC 3261 §18.3, §26; RFC 5630): a listening socket plus the connections it
+// accepted or opened. The two differ only in how a socket is made, so one listener takes a
+// socket factory (plain `net` or `tls`) and does the rest the same way: messages framed by
+// Content-Length, connections reused for later messages to the same address:port (§18.2.2,
+// RFC 5626 flows), CRLFCRLF keep-alives answered with CRLF, idle connections closed.
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
+import type { TlsCredentials } from '../config/tls-credentials.js';
 import { StreamFramer, type FramerEvent } from '../sip/stream-framer.js';
 import type { Connection, Flow, InboundHandler, Listener } from './transport.js';
 
-export interface TcpListenerOptions {
+export type StreamTransport = 'TCP' | 'TLS';
+
+/** How sockets of one stream transport are made. */
+export interface StreamSockets {
+  readonly transport: StreamTransport;
+  /** A server handing each accepted socket, ready for SIP bytes (after the TLS handshake). */
+  createServer(onSocket: (socket: Socket) => void): Server;
+  /** An outgoing connection; bytes written before it is up are queued. */
+  connect(host: string, port: number, localAddress: string | undefined): Socket;
+}
+
+export const tcpSockets: StreamSockets = {
+  transport: 'TCP',
+  createServer: (onSocket) => createServer({ noDelay: true }, onSocket),
+  connect: (host, port, localAddress) => createConnection({ host, port, localAddress, noDelay: true }),
+};
+
+export function tlsSockets(credentials: TlsCredentials): StreamSockets {
+  return {
+    transport: 'TLS',
+    createServer: (onSocket) => {
+      // Phones are not asked for a certificate (requestCert off): they authenticate by digest.
+      const server = createTlsServer({ cert: credentials.cert, key: credentials.key, noDelay: true }, onSocket);
+      // A failed handshake (a scanner, a phone that does not trust our certificate) is an
+      // ordinary event on a public port, not an error of the listener.
+      server.on('tlsClientError', (_err, socket) => socket.destroy());
+      return server;
+    },
+    connect: (host, port, localAddress) =>
+      tlsConnect({
+        // The TCP connection made first: tls.connect itself takes no local address.
+        socket: createConnection({ host, port, localAddress, noDelay: true }),
+        // We only connect out when a phone's own connection has gone (a request to it must
+        // still get there, §18.2.2). Phones have no certificate a CA signed, usually none
+        // at all: verifying it would make every such connection fail. The peer was
+        // authenticated by digest when it registered; TLS here protects the bytes in transit.
+        rejectUnauthorized: false,
+      }),
+  };
+}
+
+export interface StreamListenerOptions {
   readonly host: string;
   readonly port: number;
   readonly maxMessageSize: number;
@@ -21,11 +66,12 @@ export interface TcpListenerOptions {
 }
 
 const CRLF = Buffer.from('\r\n');
+const CRLFCRLF = Buffer.from('\r\n\r\n');
 let nextConnectionId = 1;
 
-class TcpConnection implements Connection {
+class StreamConnection implements Connection {
   readonly id = nextConnectionId++;
-  readonly transport = 'TCP' as const;
+  readonly transport: StreamTransport;
   readonly remoteAddress: string;
   readonly remotePort: number;
   localAddress: string;
@@ -35,16 +81,17 @@ class TcpConnection implements Connection {
 
   constructor(
     readonly socket: Socket,
-    listener: TcpListener,
+    listener: StreamListener,
     remoteAddress: string,
     remotePort: number,
   ) {
+    this.transport = listener.transport;
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.localAddress = socket.localAddress ?? listener.localAddress;
     this.localPort = socket.localPort ?? listener.localPort;
     this.flow = {
-      transport: 'TCP',
+      transport: listener.transport,
       remoteAddress,
       remotePort,
       localAddress: this.localAddress,
@@ -60,6 +107,10 @@ class TcpConnection implements Connection {
     return true;
   }
 
+  ping(): void {
+    this.send(CRLFCRLF);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -68,16 +119,20 @@ class TcpConnection implements Connection {
   }
 }
 
-export class TcpListener implements Listener {
-  readonly transport = 'TCP' as const;
+export class StreamListener implements Listener {
+  readonly transport: StreamTransport;
   localAddress = '';
   localPort = 0;
   private readonly server: Server;
   /** Open connections by `address|port` of the peer, for reuse. */
-  private readonly connections = new Map<string, TcpConnection>();
+  private readonly connections = new Map<string, StreamConnection>();
 
-  private constructor(private readonly opts: TcpListenerOptions) {
-    this.server = createServer({ noDelay: true }, (socket) => {
+  private constructor(
+    private readonly sockets: StreamSockets,
+    private readonly opts: StreamListenerOptions,
+  ) {
+    this.transport = sockets.transport;
+    this.server = sockets.createServer((socket) => {
       if (socket.remoteAddress === undefined || socket.remotePort === undefined) {
         socket.destroy();
         return;
@@ -86,8 +141,8 @@ export class TcpListener implements Listener {
     });
   }
 
-  static open(opts: TcpListenerOptions): Promise<TcpListener> {
-    const listener = new TcpListener(opts);
+  static open(sockets: StreamSockets, opts: StreamListenerOptions): Promise<StreamListener> {
+    const listener = new StreamListener(sockets, opts);
     return new Promise((resolve, reject) => {
       listener.server.once('error', reject);
       listener.server.listen({ host: opts.host, port: opts.port, ipv6Only: opts.host.includes(':') }, () => {
@@ -119,13 +174,14 @@ export class TcpListener implements Listener {
       existing.send(buf);
       return;
     }
-    const socket = createConnection({ host: address, port, localAddress: this.localAddress === '0.0.0.0' || this.localAddress === '::' ? undefined : this.localAddress, noDelay: true });
+    const wildcard = this.localAddress === '0.0.0.0' || this.localAddress === '::';
+    const socket = this.sockets.connect(address, port, wildcard ? undefined : this.localAddress);
     const conn = this.adopt(socket, address, port);
     conn.send(buf);
   }
 
-  private adopt(socket: Socket, remoteAddress: string, remotePort: number): TcpConnection {
-    const conn = new TcpConnection(socket, this, remoteAddress, remotePort);
+  private adopt(socket: Socket, remoteAddress: string, remotePort: number): StreamConnection {
+    const conn = new StreamConnection(socket, this, remoteAddress, remotePort);
     const key = `${remoteAddress}|${remotePort}`;
     this.connections.get(key)?.close();
     this.connections.set(key, conn);
@@ -146,15 +202,19 @@ export class TcpListener implements Listener {
           break;
       }
     });
-    socket.on('connect', () => {
+    // An outgoing socket learns its local address once connected (a TLS socket over a
+    // connection of its own says so with 'secureConnect').
+    const connected = () => {
       conn.localAddress = socket.localAddress ?? conn.localAddress;
       conn.localPort = socket.localPort ?? conn.localPort;
-    });
+    };
+    socket.on('connect', connected);
+    socket.on('secureConnect', connected);
     socket.on('data', (chunk: Buffer) => {
       if (!conn.closed) framer.push(chunk);
     });
     socket.on('error', () => {
-      // Resets and refused connects are ordinary on the Internet; 'close' follows.
+      // Resets, refused connects and failed handshakes are ordinary on the Internet; 'close' follows.
     });
     socket.on('close', () => {
       conn.closed = true;

@@ -1,0 +1,89 @@
+// The transport layer with every kind of listener: each starts from its listen address, the
+// kernel filter gets every port (TLS and WebSocket ones included, matched as TCP), and a
+// response that cannot reach a WebSocket client is a counted send error, not a crash.
+
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { parseListenAddress, type ListenAddress } from '../config/listen-address.js';
+import { HAS_OPENSSL, makeTestCertificate, OPENSSL_SKIP_REASON, type TestCertificate } from '../config/test-certificate.fixture.js';
+import { tableScript } from '../security/kernel-filter.js';
+import type { SipResponse } from '../sip/message.js';
+import { TransportLayer, type InboundRequest, type TransportLayerOptions } from './transport-layer.js';
+import type { Connection } from './transport.js';
+
+let layer: TransportLayer | null = null;
+afterEach(async () => {
+  await layer?.close();
+  layer = null;
+});
+
+const listen = (...texts: string[]) => texts.map((t) => parseListenAddress(t) as ListenAddress);
+
+function options(o: Partial<TransportLayerOptions>): TransportLayerOptions {
+  return {
+    listen: [],
+    maxMessageSize: 65535,
+    udpReceiveBuffer: 65536,
+    udpSendBuffer: 65536,
+    tcpIdleTimeout: 0,
+    forceRport: true,
+    serverHeader: '',
+    onRequest: () => {},
+    onResponse: (_res: SipResponse) => {},
+    log: { warn() {}, debug() {} },
+    ...o,
+  };
+}
+
+const REGISTER = `REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bK1\r\nMax-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=1\r\nTo: <sip:alice@example.com>\r\nCall-ID: c1\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@df7jal23ls0d.invalid;transport=ws>\r\nContent-Length: 0\r\n\r\n`;
+
+if (!HAS_OPENSSL) console.warn(`skipping the transport layer tests with tls/wss listeners: ${OPENSSL_SKIP_REASON}`);
+
+describe.skipIf(!HAS_OPENSSL)('transport layer with every listener kind', () => {
+  let cert: TestCertificate;
+  beforeAll(() => {
+    cert = makeTestCertificate();
+  });
+
+  it('starts udp, tcp, tls, ws and wss listeners; the kernel filter matches all their ports', async () => {
+    layer = await TransportLayer.start(options({ listen: listen('udp:127.0.0.1:0', 'tcp:127.0.0.1:0', 'tls:127.0.0.1:0', 'ws:127.0.0.1:0', 'wss:[::1]:0'), tls: cert }));
+    expect(layer.listeners.map((l) => `${l.transport} ${l.localAddress}`)).toEqual(['UDP 127.0.0.1', 'TCP 127.0.0.1', 'TLS 127.0.0.1', 'WS 127.0.0.1', 'WSS ::1']);
+    const ports = layer.listeners.map((l) => l.localPort);
+    expect(ports.every((p) => p > 0)).toBe(true);
+    // What rollcall-server.ts hands the kernel filter: TLS and WebSocket are TCP underneath,
+    // and the rule matches tcp and udp alike.
+    const script = tableScript('rollcall_1', ports);
+    for (const p of ports) expect(script).toMatch(new RegExp(`meta l4proto \\{ tcp, udp \\} th dport \\{[^}]*\\b${p}\\b`));
+  });
+
+  it('refuses to start a tls or wss listener without a certificate', async () => {
+    await expect(TransportLayer.start(options({ listen: listen('udp:127.0.0.1:0', 'wss:127.0.0.1:0') }))).rejects.toThrow(/wss listener without a certificate \(sip\.tls\.cert, sip\.tls\.key\)/);
+  });
+
+  it('answers a WebSocket client over its connection; once it is gone a response is a counted send error', async () => {
+    const requests: InboundRequest[] = [];
+    const closed: Connection[] = [];
+    layer = await TransportLayer.start(
+      options({ listen: listen('ws:127.0.0.1:0'), onRequest: (r) => requests.push(r), onConnectionClosed: (c) => closed.push(c) }),
+    );
+    const ws = new WebSocket(`ws://127.0.0.1:${layer.listeners[0]!.localPort}`, 'sip');
+    await new Promise<void>((r) => ws.once('open', () => r()));
+    const frames: string[] = [];
+    ws.on('message', (d: Buffer) => frames.push(d.toString()));
+    ws.send(REGISTER);
+    for (let i = 0; i < 200 && requests.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const req = requests[0]!;
+    expect(req.flow.transport).toBe('WS');
+    expect(req.via[0]!.params).toContainEqual(['received', '127.0.0.1']);
+    const l = layer;
+    l.sendResponse(req.flow, { address: req.flow.remoteAddress, port: req.flow.remotePort }, Buffer.from('SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n'));
+    for (let i = 0; i < 200 && frames.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(frames).toEqual(['SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n']);
+
+    ws.close();
+    for (let i = 0; i < 200 && closed.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(closed[0]).toBe(req.flow.connection);
+    expect(() => l.sendResponse(req.flow, { address: req.flow.remoteAddress, port: req.flow.remotePort }, Buffer.from('late'))).not.toThrow();
+    expect(l.counters.sendErrors).toBe(1);
+  });
+});
