@@ -115,16 +115,16 @@ describe('KeepAlive', () => {
     expect(h.ka.size).toBe(0);
   });
 
-  it('a connection flow gets CRLFCRLF; a closed connection counts as misses', () => {
+  it('a connection flow gets its ping (CRLFCRLF or a WebSocket ping frame); a closed connection counts as misses', () => {
     const h = harness({ maxMisses: 2 });
     const b = binding(1, true);
-    const writes: string[] = [];
-    const conn = { id: 7, closed: false, send: (buf: Buffer) => (writes.push(buf.toString()), true) } as unknown as Connection;
+    let pings = 0;
+    const conn = { id: 7, closed: false, send: () => true, ping: () => void pings++ } as unknown as Connection;
     b.connection = conn;
     b.transport = 'TCP';
     h.ka.track(b);
     h.turn();
-    expect(writes).toEqual(['\r\n\r\n']);
+    expect(pings).toBe(1);
     expect(b.reachable).toBe(true);
     (conn as { closed: boolean }).closed = true;
     h.turn();

@@ -1,7 +1,8 @@
 // Keep-alive and online check (SPEC §6): registered endpoints — those behind NAT, or all —
 // are pinged once per interval: a SIP OPTIONS over UDP (any answer, even an error, says the
-// endpoint is there and refreshes its NAT binding), a CRLFCRLF on a connection flow (RFC 5626
-// §4.4.1; clients do not answer it, so there the connection still being open is the answer).
+// endpoint is there and refreshes its NAT binding), a ping on a connection flow — CRLFCRLF on
+// TCP/TLS (RFC 5626 §4.4.1), a ping frame on WebSocket (Connection.ping) — where the
+// connection still being open is the answer (a lost one is reported by the listener at once).
 // A ping not answered by the time of the next one is a miss; `maxMisses` in a row flag the
 // endpoint unreachable, and an answer flags it reachable again. Every transition goes to the
 // owner, which records the event and, if configured, removes the binding.
@@ -44,7 +45,6 @@ export interface KeepAliveDeps {
  */
 export const KEEP_ALIVE_TICK_MS = 10;
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
 const BRANCH_PREFIX = 'z9hG4bK-rcka-';
 
 export interface KeepAliveCounters {
@@ -120,7 +120,7 @@ export class KeepAlive {
       }
       this.answered(b, null);
       this.counters.pings++;
-      conn.send(CRLFCRLF);
+      conn.ping();
       return;
     }
     if (b.pingBranch !== null) {

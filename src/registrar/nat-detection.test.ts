@@ -84,6 +84,13 @@ describe('natDetected', () => {
     expect(natDetected('phone.example.com', 5060, '203.0.113.9', 40312)).toBe(true);
   });
 
+  it('a .invalid host (a WebSocket client with no address of its own, RFC 7118) is NAT', () => {
+    expect(natDetected('df7jal23ls0d.invalid', null, '203.0.113.9', 40312)).toBe(true);
+    expect(natDetected('DF7JAL23LS0D.INVALID', 5060, '203.0.113.9', 5060)).toBe(true);
+    expect(natDetected('.invalid', null, '203.0.113.9', 40312)).toBe(false); // not a name
+    expect(natDetected('invalid.example.com', null, '203.0.113.9', 40312)).toBe(false);
+  });
+
   it('IPv6 contacts compare as addresses, not as text', () => {
     expect(natDetected('2001:db8::1', 5060, '2001:0db8:0:0::1', 5060)).toBe(false);
     expect(natDetected('2001:DB8::1', 5060, '2001:db8::1', 5060)).toBe(false);

@@ -33,11 +33,15 @@ export function isPrivateAddress(address: string): boolean {
 
 /**
  * Whether a binding looks NATed. A Contact naming a host name (not an address) says
- * nothing about NAT by itself; only its port is compared then.
+ * nothing about NAT by itself; only its port is compared then — except a `.invalid` name,
+ * which a client writes when it has no address anyone can reach (RFC 7118 §5.2, browsers
+ * over WebSocket): only its connection reaches it, which is what NAT means here.
  */
 export function natDetected(contactHost: string, contactPort: number | null, sourceAddress: string, sourcePort: number): boolean {
   const family = isIP(contactHost);
-  if (family !== 0) {
+  if (family === 0) {
+    if (contactHost.length > 8 && contactHost.slice(-8).toLowerCase() === '.invalid') return true;
+  } else {
     if (isPrivateAddress(contactHost)) return true;
     if (family === 4 ? contactHost !== sourceAddress && `::ffff:${contactHost}` !== sourceAddress : !sameIpv6(contactHost, sourceAddress)) return true;
   }

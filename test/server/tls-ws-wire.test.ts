@@ -23,6 +23,8 @@ if (!HAS_OPENSSL) console.warn(`skipping the TLS and WebSocket wire tests: ${OPE
 /** One SIP conversation over a connection: send a request, take the next response. */
 interface SipChannel {
   readonly localPort: number;
+  /** WebSocket ping frames received (the keep-alive's, on WS/WSS). */
+  readonly pings: number;
   send(text: string): void;
   next(timeoutMs?: number): Promise<SipResponse>;
   close(): void;
@@ -33,6 +35,7 @@ function channel(sendBytes: (b: string) => void, localPort: number, close: () =>
   const waiters: Array<(r: SipResponse) => void> = [];
   return {
     localPort,
+    pings: 0,
     send: sendBytes,
     deliver(r) {
       const w = waiters.shift();
@@ -77,6 +80,7 @@ function wsChannel(url: string, ca?: Buffer): Promise<SipChannel> {
     ws.once('open', () => {
       const localPort = (ws as unknown as { _socket: { localPort: number } })._socket.localPort;
       const ch = channel((t) => ws.send(t), localPort, () => ws.close());
+      ws.on('ping', () => void (ch as { pings: number }).pings++);
       ws.on('message', (d: Buffer) => {
         const m = parseMessage(d, 'datagram');
         if (m.kind === 'response') ch.deliver(m);
@@ -123,6 +127,7 @@ interface Registration {
   sourcePort: number;
   localPort: number;
   connectionId: number | null;
+  reachability: string;
 }
 
 describe.skipIf(!HAS_OPENSSL)('TLS, WS and WSS on the wire', () => {
@@ -138,13 +143,14 @@ describe.skipIf(!HAS_OPENSSL)('TLS, WS and WSS on the wire', () => {
 
   beforeAll(async () => {
     cert = makeTestCertificate();
-    for (const u of ['tlsuser', 'wsuser', 'wssuser', 'six']) expect(rollcall(['accounts', 'add', u, '--domain', DOMAIN, '--password', `pw-${u}`, '--data-dir', dataDir]).status).toBe(0);
+    for (const u of ['tlsuser', 'wsuser', 'wssuser', 'six', 'wsping']) expect(rollcall(['accounts', 'add', u, '--domain', DOMAIN, '--password', `pw-${u}`, '--data-dir', dataDir]).status).toBe(0);
     expect(rollcall(['users', 'add', 'admin', '--role', 'admin', '--password', 'correct-horse-battery', '--data-dir', dataDir]).status).toBe(0);
     server = await startServer({
       dataDir,
       domains: [DOMAIN],
       listen: ['udp:127.0.0.1:0', 'tls:127.0.0.1:0', 'ws:127.0.0.1:0', 'wss:127.0.0.1:0', 'tls:[::1]:0', 'wss:[::1]:0'],
-      extra: ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile],
+      // Keep-alive every second, so that its WebSocket ping frames are seen within the test.
+      extra: ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--set', 'nat.keepAlive.interval=1'],
     });
     const token = rollcall(['users', 'token', 'admin', '--data-dir', dataDir]);
     expect(token.status, token.stderr).toBe(0);
@@ -200,6 +206,33 @@ describe.skipIf(!HAS_OPENSSL)('TLS, WS and WSS on the wire', () => {
       expect(b).toMatchObject({ transport: 'WSS', sourcePort: ch.localPort });
     } finally {
       ch.close();
+    }
+  });
+
+  it('the keep-alive pings a WebSocket endpoint (behind NAT: its contact is .invalid) with ping frames; it is reachable', async () => {
+    const ch = await wsChannel(`ws://127.0.0.1:${server.port('WS')}/`);
+    try {
+      expect((await registerOver(ch, 'wsping', 'WS', 'sip:wsping@a8kd0qq2.invalid;transport=ws')).status).toBe(200);
+      const deadline = Date.now() + 5000;
+      while (ch.pings < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(ch.pings).toBeGreaterThanOrEqual(2);
+      const [b] = await registrations(`sip:wsping@${DOMAIN}`);
+      expect(b).toMatchObject({ transport: 'WS', reachability: 'reachable' });
+    } finally {
+      ch.close();
+    }
+  });
+
+  it('the bindings whose TLS, WS and WSS connections closed (the tests above) are marked unreachable, not removed', async () => {
+    for (const user of ['tlsuser', 'wsuser', 'wssuser']) {
+      const deadline = Date.now() + 5000;
+      let b: Registration | undefined;
+      while (Date.now() < deadline) {
+        [b] = await registrations(`sip:${user}@${DOMAIN}`);
+        if (b?.reachability === 'unreachable') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(b, user).toMatchObject({ reachability: 'unreachable' });
     }
   });
 
