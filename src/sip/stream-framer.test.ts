@@ -3,12 +3,14 @@ import { parseMessage } from './parser.js';
 import { linphoneRegister, okWithBody, polycomRegister, sip } from './sip-messages.fixture.js';
 import { StreamFramer, type FramerEvent } from './stream-framer.js';
 
-type Seen = { type: 'message'; text: string } | { type: 'ping' } | { type: 'pong' } | { type: 'error'; reason: string; status: number };
+type Seen = { type: 'message'; text: string } | { type: 'ping' } | { type: 'pong' } | { type: 'error'; reason: string; status: number; head: string | null };
 
 function framer(max = 65535): { f: StreamFramer; seen: Seen[] } {
   const seen: Seen[] = [];
   const f = new StreamFramer(max, (ev: FramerEvent) => {
-    seen.push(ev.type === 'message' ? { type: 'message', text: ev.buf.toString('latin1') } : { ...ev });
+    if (ev.type === 'message') seen.push({ type: 'message', text: ev.buf.toString('latin1') });
+    else if (ev.type === 'error') seen.push({ ...ev, head: ev.head === null ? null : ev.head.toString('latin1') });
+    else seen.push({ ...ev });
   });
   return { f, seen };
 }
@@ -77,9 +79,11 @@ describe('StreamFramer', () => {
 
   it('errors with 400 when a stream message has no Content-Length, and ignores everything after', () => {
     const { f, seen } = framer();
-    f.push(sip(['OPTIONS sip:a@example.com SIP/2.0', 'Via: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKx']));
+    const bad = sip(['OPTIONS sip:a@example.com SIP/2.0', 'Via: SIP/2.0/TCP 192.0.2.1;branch=z9hG4bKx']);
+    f.push(bad);
     f.push(first);
-    expect(seen).toEqual([{ type: 'error', reason: 'missing Content-Length (mandatory on stream transports)', status: 400 }]);
+    // The header section comes with it, so that the request can still be answered.
+    expect(seen).toEqual([{ type: 'error', reason: 'missing Content-Length (mandatory on stream transports)', status: 400, head: bad.toString('latin1') }]);
     expect(f.failed).toBe(true);
   });
 
@@ -91,8 +95,9 @@ describe('StreamFramer', () => {
       [['Content-Length: 0', 'l: 0'], 'more than one Content-Length header'],
     ] as const) {
       const { f, seen } = framer();
-      f.push(sip(['OPTIONS sip:a@example.com SIP/2.0', ...lines]));
-      expect(seen).toEqual([{ type: 'error', reason, status: 400 }]);
+      const bad = sip(['OPTIONS sip:a@example.com SIP/2.0', ...lines]);
+      f.push(bad);
+      expect(seen).toEqual([{ type: 'error', reason, status: 400, head: bad.toString('latin1') }]);
     }
   });
 
@@ -108,7 +113,7 @@ describe('StreamFramer', () => {
     const { f, seen } = framer(1000);
     const head = sip(['MESSAGE sip:a@example.com SIP/2.0', 'Content-Length: 5000']);
     f.push(head);
-    expect(seen).toEqual([{ type: 'error', reason: `message of ${head.length + 5000} bytes larger than the maximum message size`, status: 513 }]);
+    expect(seen).toEqual([{ type: 'error', reason: `message of ${head.length + 5000} bytes larger than the maximum message size`, status: 513, head: head.toString('latin1') }]);
     expect(f.buffered).toBe(0);
   });
 
@@ -119,7 +124,7 @@ describe('StreamFramer', () => {
       f.push(Buffer.from(`X-Filler-${i}: ${'y'.repeat(20)}\r\n`));
       peak = Math.max(peak, f.buffered);
     }
-    expect(seen).toEqual([{ type: 'error', reason: 'header section larger than the maximum message size', status: 513 }]);
+    expect(seen).toEqual([{ type: 'error', reason: 'header section larger than the maximum message size', status: 513, head: null }]);
     expect(peak).toBeLessThanOrEqual(1000);
   });
 

@@ -8,7 +8,13 @@ export type FramerEvent =
   | { readonly type: 'message'; readonly buf: Buffer }
   | { readonly type: 'ping' }
   | { readonly type: 'pong' }
-  | { readonly type: 'error'; readonly reason: string; readonly status: 400 | 513 };
+  | {
+      readonly type: 'error';
+      readonly reason: string;
+      readonly status: 400 | 513;
+      /** The message's header section when it was read whole (so it can be answered, §18.3), else null. */
+      readonly head: Buffer | null;
+    };
 
 const PING: FramerEvent = Object.freeze({ type: 'ping' });
 const PONG: FramerEvent = Object.freeze({ type: 'pong' });
@@ -71,11 +77,11 @@ export class StreamFramer {
     }
   }
 
-  private fail(reason: string, status: 400 | 513): void {
+  private fail(reason: string, status: 400 | 513, head: Buffer | null = null): void {
     this.dead = true;
     this.store = EMPTY;
     this.head = this.len = 0;
-    this.onEvent({ type: 'error', reason, status });
+    this.onEvent({ type: 'error', reason, status, head });
   }
 
   private compact(): void {
@@ -142,11 +148,15 @@ export class StreamFramer {
         }
         const textEnd = store[bodyStart - 2] === 13 ? bodyStart - 2 : bodyStart - 1;
         const cl = contentLengthOf(store, head, textEnd);
-        if (cl === -1) return this.fail('missing Content-Length (mandatory on stream transports)', 400);
-        if (cl === -2) return this.fail('malformed Content-Length header', 400);
-        if (cl === -3) return this.fail('more than one Content-Length header', 400);
+        if (cl < 0 || bodyStart - head + cl > this.maxMessageSize) {
+          // The header section is whole: handed up (a copy) so the request can be answered.
+          const section = Buffer.from(store.subarray(head, bodyStart));
+          if (cl === -1) return this.fail('missing Content-Length (mandatory on stream transports)', 400, section);
+          if (cl === -2) return this.fail('malformed Content-Length header', 400, section);
+          if (cl === -3) return this.fail('more than one Content-Length header', 400, section);
+          return this.fail(`message of ${bodyStart - head + cl} bytes larger than the maximum message size`, 513, section);
+        }
         const total = bodyStart - head + cl;
-        if (total > this.maxMessageSize) return this.fail(`message of ${total} bytes larger than the maximum message size`, 513);
         this.total = total;
       }
       if (len - head < this.total) return;

@@ -58,8 +58,12 @@ export interface StreamListenerOptions {
   /** Seconds without traffic before a connection is closed; 0 keeps it forever. */
   readonly idleTimeout: number;
   readonly onMessage: InboundHandler;
-  /** A framing error the connection cannot recover from; it is closed after this. */
-  readonly onFramingError: (reason: string, flow: Flow) => void;
+  /**
+   * A framing error the connection cannot recover from; it is closed after this (after what
+   * the handler sent on it). `head` is the offending message's header section when it was
+   * read whole, so that the request can be answered (400, 513).
+   */
+  readonly onFramingError: (reason: string, flow: Flow, status: 400 | 513, head: Buffer | null) => void;
   readonly onError: (err: Error) => void;
   /** A connection closed (either side, or an error): its flow is gone (RFC 5626 §4.4.1). */
   readonly onConnectionClosed?: (conn: Connection) => void;
@@ -197,7 +201,7 @@ export class StreamListener implements Listener {
         case 'pong':
           break;
         case 'error':
-          onFramingError(ev.reason, conn.flow);
+          onFramingError(ev.reason, conn.flow, ev.status, ev.head);
           conn.close();
           break;
       }

@@ -87,3 +87,50 @@ describe.skipIf(!HAS_OPENSSL)('transport layer with every listener kind', () => 
     expect(l.counters.sendErrors).toBe(1);
   });
 });
+
+describe('transport layer on a stream that cannot be framed', () => {
+  /** Writes `bytes` on a fresh TCP connection; resolves with everything read until the server closes it. */
+  async function exchange(bytes: string): Promise<string> {
+    const { connect } = await import('node:net');
+    const port = layer!.listeners[0]!.localPort;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const s = connect({ host: '127.0.0.1', port }, () => s.write(bytes));
+      s.on('data', (c) => chunks.push(c));
+      s.on('error', reject);
+      s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      setTimeout(() => s.destroy(new Error('the server did not close the connection')), 3000).unref();
+    });
+  }
+  const TCP_REGISTER = REGISTER.replace('SIP/2.0/WS df7jal23ls0d.invalid', 'SIP/2.0/TCP 127.0.0.1:5099');
+
+  it('answers a request larger than sip.maxMessageSize with 513 (RFC 3261 §18.3), then closes the connection', async () => {
+    const requests: InboundRequest[] = [];
+    layer = await TransportLayer.start(options({ listen: listen('tcp:127.0.0.1:0'), maxMessageSize: 2000, onRequest: (r) => requests.push(r) }));
+    const reply = await exchange(TCP_REGISTER.replace('Content-Length: 0', 'Content-Length: 9999999'));
+    expect(reply).toMatch(/^SIP\/2\.0 513 Message Too Large\r\n/);
+    expect(reply).toMatch(/\r\nCall-ID: c1\r\n/);
+    expect(reply).toMatch(/\r\nCSeq: 1 REGISTER\r\n/);
+    expect(requests).toEqual([]);
+    expect(layer.counters.parseErrors).toBe(1);
+  });
+
+  it('answers a request without Content-Length with 400, then closes the connection', async () => {
+    layer = await TransportLayer.start(options({ listen: listen('tcp:127.0.0.1:0') }));
+    const reply = await exchange(TCP_REGISTER.replace('Content-Length: 0\r\n', ''));
+    expect(reply).toMatch(/^SIP\/2\.0 400 Bad Request \(missing Content-Length \(mandatory on stream transports\)\)\r\n/);
+    expect(reply).toMatch(/\r\nCall-ID: c1\r\n/);
+  });
+
+  it('a header section that never ends is not answered (nothing to answer with); the connection is closed', async () => {
+    layer = await TransportLayer.start(options({ listen: listen('tcp:127.0.0.1:0'), maxMessageSize: 2000 }));
+    expect(await exchange('REGISTER sip:example.com SIP/2.0\r\n' + 'X: y\r\n'.repeat(1000))).toBe('');
+  });
+
+  it('a refused source gets no answer to its unframeable request', async () => {
+    layer = await TransportLayer.start(
+      options({ listen: listen('tcp:127.0.0.1:0'), guard: { admit: () => 1, screen: () => 0, retryAfter: () => 0 } }),
+    );
+    expect(await exchange(TCP_REGISTER.replace('Content-Length: 0\r\n', ''))).toBe('');
+  });
+});

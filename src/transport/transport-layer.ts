@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { ListenAddress } from '../config/listen-address.js';
 import { getParam, type SipRequest, type SipResponse, type Via } from '../sip/message.js';
 import { parseMessage } from '../sip/parser.js';
-import { echoOf, type ResponseEcho, type SipParseError } from '../sip/parse-error.js';
+import { echoOf, parseError, type ResponseEcho, type SipParseError } from '../sip/parse-error.js';
 import { serializeResponse } from '../sip/serializer.js';
 import { withReceived } from '../sip/via.js';
 import { responseTarget, type ResponseTarget } from './response-target.js';
@@ -101,10 +101,7 @@ export class TransportLayer {
               maxMessageSize: opts.maxMessageSize,
               idleTimeout: opts.tcpIdleTimeout,
               onMessage: (buf, flow) => layer.inbound(buf, flow, 'stream'),
-              onFramingError: (reason, flow) => {
-                layer.counters.parseErrors++;
-                opts.log.debug({ reason, from: `${flow.remoteAddress}:${flow.remotePort}` }, 'stream framing error, connection closed');
-              },
+              onFramingError: (reason, flow, status, head) => layer.framingError(reason, flow, status, head),
               onError,
               ...onConnectionClosed,
             }),
@@ -221,6 +218,24 @@ export class TransportLayer {
     if (verdict === 3) headers.unshift(['Retry-After', String(this.opts.guard!.retryAfter(flow, this.now()))]);
     const buf = verdict === 3 ? serializeResponse(req.echo, 503, 'Service Unavailable', headers, null) : serializeResponse(req.echo, 403, 'Forbidden', headers, null);
     this.sendResponse(flow, responseTarget(req.via[0]!, flow), buf);
+  }
+
+  /**
+   * A stream that cannot be framed any more (the listener closes it next). When the bad
+   * message's header section was read whole, the request is answered first — 513 when it
+   * is too large (RFC 3261 §18.3), 400 for a missing or bad Content-Length — unless the
+   * guard refuses its source.
+   */
+  private framingError(reason: string, flow: Flow, status: 400 | 513, head: Buffer | null): void {
+    this.opts.log.debug({ reason, from: `${flow.remoteAddress}:${flow.remotePort}` }, 'stream framing error, connection closed');
+    if (head === null || (this.opts.guard !== undefined && this.opts.guard.admit(flow.remoteAddress, flow.remotePort, flow.transport, false, this.now()) !== 0)) {
+      this.counters.parseErrors++;
+      return;
+    }
+    // Read as a datagram: the header section alone, whatever its Content-Length says.
+    const m = parseMessage(head, 'datagram');
+    const echo = m.kind === 'parse-error' ? m.echo : m.kind === 'request' ? echoOf(m, m.via) : null;
+    this.rejectUnparseable(parseError(reason, status, echo), flow);
   }
 
   private rejectUnparseable(err: SipParseError, flow: Flow): void {
