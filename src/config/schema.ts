@@ -139,7 +139,7 @@ export const authSchema = z
       .array(z.enum(DIGEST_ALGORITHMS))
       .min(1)
       .default(['MD5', 'SHA-256'])
-      .describe('Digest algorithms offered in 401 challenges, one WWW-Authenticate each, in this order of preference. Many phones take the first one they know; put SHA-256 first only if all your phones support RFC 7616.'),
+      .describe('Digest algorithms offered in 401 challenges, one WWW-Authenticate each, in this order of preference. Many phones take the first one they know; put SHA-256 first only if all your phones support RFC 7616. Over WebSocket MD5 is always offered last: browser softphones (JsSIP, SIP.js) read only the last challenge and know only MD5.'),
     nonceLifetime: seconds
       .min(5)
       .default(300)

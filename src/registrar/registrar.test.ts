@@ -211,6 +211,15 @@ describe('step 2: Require', () => {
 });
 
 describe('step 3: authentication', () => {
+  it('over WebSocket, MD5 is the last challenge (browser softphones read only the last one); elsewhere the configured order', () => {
+    const ws: Flow = { ...flow(), transport: 'WS' };
+    expect(h.send(register(), ws).wwwAuthenticate.map((w) => w.params.get('algorithm'))).toEqual(['SHA-256', 'MD5']);
+    expect(h.send(register(), { ...flow(), transport: 'WSS' }).wwwAuthenticate.map((w) => w.params.get('algorithm'))).toEqual(['SHA-256', 'MD5']);
+    expect(h.send(register(), { ...flow(), transport: 'TLS' }).wwwAuthenticate.map((w) => w.params.get('algorithm'))).toEqual(['MD5', 'SHA-256']);
+    h.settings = { ...h.settings, algorithms: ['SHA-256'] };
+    expect(h.send(register(), ws).wwwAuthenticate.map((w) => w.params.get('algorithm'))).toEqual(['SHA-256']);
+  });
+
   it('401 with one challenge per algorithm, a To tag, and the request echoed', () => {
     const req = register({ callId: 'echo-me@x', cseq: 77 });
     const r = h.send(req);

@@ -391,7 +391,13 @@ export class Registrar {
     this.counters.challenges++;
     const nonce = this.deps.nonces.issue(this.now());
     const headers: Headers = [];
-    const algorithms = settings.algorithms;
+    let algorithms = settings.algorithms;
+    const transport = tx.req.flow.transport;
+    if ((transport === 'WS' || transport === 'WSS') && algorithms.length > 1 && algorithms.includes('MD5') && algorithms[algorithms.length - 1] !== 'MD5') {
+      // Browser softphones (JsSIP, SIP.js) keep only the last WWW-Authenticate and know only
+      // MD5: over WebSocket, MD5 goes last so that they can register with the defaults.
+      algorithms = [...algorithms.filter((a) => a !== 'MD5'), 'MD5'];
+    }
     for (let i = 0; i < algorithms.length; i++) headers.push(['WWW-Authenticate', challengeValue(realm, nonce, algorithms[i]!, stale)]);
     tx.respond(401, this.response(tx.req, settings, 401, 'Unauthorized', headers));
   }
