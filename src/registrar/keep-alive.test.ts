@@ -40,13 +40,14 @@ function harness(settings: Partial<KeepAliveSettings> = {}) {
       now += KEEP_ALIVE_TICK_MS;
     }
   };
+  const answerText = (req: SipRequest, status = 200, cseq = 'CSeq: 1 OPTIONS'): Buffer =>
+    Buffer.from([`SIP/2.0 ${status} OK`, `Via: ${req.via[0]!.raw};received=203.0.113.9`, `From: <sip:keepalive@example.com>;tag=x`, `To: <sip:u@192.168.1.1>;tag=y`, `Call-ID: ${req.callId}`, cseq, 'Content-Length: 0', '', ''].join('\r\n'));
   const answer = (req: SipRequest, status = 200): SipResponse => {
-    const text = [`SIP/2.0 ${status} OK`, `Via: ${req.via[0]!.raw}`, `From: <sip:keepalive@example.com>;tag=x`, `To: <sip:u@192.168.1.1>;tag=y`, `Call-ID: ${req.callId}`, 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', ''].join('\r\n');
-    const res = parseMessage(Buffer.from(text), 'datagram');
+    const res = parseMessage(answerText(req, status), 'datagram');
     if (res.kind !== 'response') throw new Error('bad response');
     return res;
   };
-  return { ka, s, sent, changes, turn, answer, advance: (ms: number) => (now += ms) };
+  return { ka, s, sent, changes, turn, answer, answerText, advance: (ms: number) => (now += ms) };
 }
 
 describe('KeepAlive', () => {
@@ -80,6 +81,28 @@ describe('KeepAlive', () => {
     expect(b.rttMs).toBeGreaterThanOrEqual(40);
     expect(b.misses).toBe(0);
     // The same answer again (a retransmission) matches nothing.
+    expect(h.ka.onResponse(h.answer(msg))).toBe(false);
+  });
+
+  it('takes an answer from its raw bytes (no parse); what it cannot be sure of is left to the parser', () => {
+    const h = harness();
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    const { msg } = h.sent[0]!;
+    // Another process's ping (another tag, in Via and Call-ID), a request, a rewritten CSeq: not taken here.
+    const other = h.answerText(msg).toString('latin1').replace(/rcka-[0-9a-f]+-/g, 'rcka-00000000-');
+    expect(h.ka.onRawResponse(Buffer.from(other))).toBe(false);
+    expect(h.ka.onRawResponse(Buffer.from(h.answerText(msg).toString('latin1').replace('SIP/2.0 200 OK', 'OPTIONS sip:x SIP/2.0')))).toBe(false);
+    expect(h.ka.onRawResponse(h.answerText(msg, 200, 'CSeq:   1   OPTIONS'))).toBe(false);
+    expect(b.reachable).toBe(null);
+    h.advance(25);
+    expect(h.ka.onRawResponse(h.answerText(msg, 404))).toBe(true);
+    expect(b).toMatchObject({ reachable: true, misses: 0, pingBranch: null });
+    expect(b.rttMs).toBeGreaterThanOrEqual(25);
+    expect(h.ka.counters.answers).toBe(1);
+    // Answered once: a retransmission matches nothing, raw or parsed.
+    expect(h.ka.onRawResponse(h.answerText(msg))).toBe(false);
     expect(h.ka.onResponse(h.answer(msg))).toBe(false);
   });
 

@@ -60,6 +60,8 @@ export class KeepAlive {
   private seq = 0;
   /** Random per process: an answer to another process's ping can never match one of ours. */
   private readonly tag = randomBytes(4).toString('hex');
+  /** How our branches start, as bytes to search a raw response for. */
+  private readonly branchStart = Buffer.from(`${BRANCH_PREFIX}${this.tag}-`);
   readonly counters: KeepAliveCounters = { pings: 0, answers: 0, misses: 0 };
 
   constructor(private readonly deps: KeepAliveDeps) {
@@ -159,6 +161,26 @@ export class KeepAlive {
   }
 
   /**
+   * The raw bytes of a response, before anyone parses it: true when it answered one of our
+   * pings. Only our branch is looked for (it is in the Via and the Call-ID we wrote, both
+   * echoed) and the CSeq — at 100,000 endpoints these are thousands a second, and a full
+   * parse of each cost more than sending the ping. The branch carries this process's random
+   * tag, so nothing else matches; anything unsure goes to the parser.
+   */
+  onRawResponse(buf: Buffer): boolean {
+    if (this.pending.size === 0) return false;
+    const at = buf.indexOf(this.branchStart);
+    if (at < 0) return false;
+    let end = at + this.branchStart.length;
+    while (end < buf.length && isToken(buf[end]!)) end++;
+    const b = this.pending.get(buf.toString('latin1', at, end));
+    if (b === undefined) return false;
+    if (!isOptionsAnswer(buf)) return false;
+    this.answer(b);
+    return true;
+  }
+
+  /**
    * A response that arrived at the transport layer: true when it answered one of our pings.
    * Any status counts — a 404 or 405 comes from the endpoint as surely as a 200.
    */
@@ -169,12 +191,30 @@ export class KeepAlive {
     if (typeof branch !== 'string' || !branch.startsWith(BRANCH_PREFIX)) return false;
     const b = this.pending.get(branch);
     if (b === undefined) return false;
-    this.pending.delete(branch);
+    this.answer(b);
+    return true;
+  }
+
+  private answer(b: Binding): void {
+    this.pending.delete(b.pingBranch!);
     b.pingBranch = null;
     this.counters.answers++;
     this.answered(b, Math.max(0, this.deps.now() - b.pingSentAt));
-    return true;
   }
+}
+
+/** RFC 3261 token characters (a branch is a token): alphanumerics and -.!%*_+`'~ */
+function isToken(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f || c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e;
+}
+
+const CSEQ_OPTIONS = [Buffer.from('\r\nCSeq: 1 OPTIONS\r\n'), Buffer.from('\r\ncseq: 1 OPTIONS\r\n'), Buffer.from('\r\nCSEQ: 1 OPTIONS\r\n')];
+
+/** A status line and our ping's CSeq as we wrote it; a phone that rewrites it goes the long way (the parser). */
+function isOptionsAnswer(buf: Buffer): boolean {
+  if (buf.toString('latin1', 0, 8) !== 'SIP/2.0 ') return false;
+  for (const c of CSEQ_OPTIONS) if (buf.indexOf(c) > 0) return true;
+  return false;
 }
 
 function slotsFor(intervalSeconds: number): number {

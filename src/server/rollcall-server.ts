@@ -144,6 +144,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     onResponse: (res) => {
       keepAlive?.keepAlive.onResponse(res);
     },
+    onRawResponse: (buf) => keepAlive !== null && keepAlive.keepAlive.onRawResponse(buf),
     onConnectionClosed: (conn) => keepAlive?.connectionClosed(conn),
     log,
   }).catch(async (err: Error) => {

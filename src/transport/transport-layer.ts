@@ -56,6 +56,11 @@ export interface TransportLayerOptions {
   readonly serverHeader: string;
   readonly onRequest: (req: InboundRequest) => void;
   readonly onResponse: (res: SipResponse, flow: Flow) => void;
+  /**
+   * A look at a response's raw bytes before it is parsed: true when it was consumed there
+   * (the keep-alive's answers, thousands a second, need only their branch).
+   */
+  readonly onRawResponse?: (buf: Buffer) => boolean;
   readonly log: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
   /** Clock, injectable for tests. */
   readonly now?: () => number;
@@ -193,6 +198,8 @@ export class TransportLayer {
         }
       }
     }
+    // "SIP/2.0 " — a response.
+    if (verdict === 0 && buf[0] === 0x53 && buf[3] === 0x2f && this.opts.onRawResponse !== undefined && this.opts.onRawResponse(buf)) return;
     const msg = parseMessage(buf, framing);
     if (msg.kind === 'parse-error') {
       if (verdict === 0) this.rejectUnparseable(msg, flow);
