@@ -2,7 +2,7 @@
 // current bindings, the policy and the clock, decide what changes and what to answer.
 // No I/O here; the registrar applies the decision.
 
-import { getParam, type NameAddr, type SipRequest } from '../sip/message.js';
+import { getParam, isSipUri, type NameAddr, type SipRequest } from '../sip/message.js';
 import { parseUri, uriEquals } from '../sip/uri.js';
 import type { Binding } from './binding.js';
 
@@ -112,8 +112,36 @@ export function decideRegister(input: RegisterInput): RegisterDecision {
   }
   if (req.contact.length === 0) return { kind: 'query' };
 
+  // RFC 5626 §6: outbound applies when this registrar is the first hop (one Via), or when
+  // the edge proxy that is supports it (an `ob` parameter on the first Path URI). A client
+  // asking for outbound through an edge proxy that lacks it gets 439; a reg-id without
+  // `Supported: outbound` is ignored.
+  let outbound = req.supported.includes('outbound');
+  if (outbound && req.via.length > 1) {
+    const first = req.path[0];
+    const obAtEdge = first !== undefined && isSipUri(first.uri) && getParam(first.uri.params, 'ob') !== undefined;
+    if (!obAtEdge) {
+      for (const c of req.contact) {
+        if (instanceOf(c) !== null && getParam(c.params, 'reg-id') !== undefined) return reject(439, 'First Hop Lacks Outbound Support');
+      }
+      outbound = false;
+    }
+  }
+  if (outbound) {
+    // One flow per REGISTER: a reg-id on a contact being registered must be the only
+    // contact being registered (others may be unregistered with it).
+    let registering = 0;
+    let withRegId = false;
+    for (const c of req.contact) {
+      const expires = parseDelta(getParam(c.params, 'expires')) ?? req.expires ?? policy.defaultExpires;
+      if (expires === 0) continue;
+      registering++;
+      if (instanceOf(c) !== null && getParam(c.params, 'reg-id') !== undefined) withRegId = true;
+    }
+    if (withRegId && registering > 1) return reject(400, 'Bad Request (a REGISTER with reg-id registers one contact, RFC 5626 §6)');
+  }
+
   // Step 7: each contact, in order; a later duplicate overrides an earlier one.
-  const outbound = req.supported.includes('outbound');
   const upserts: ContactUpsert[] = [];
   const removals: Binding[] = [];
   for (const c of req.contact) {

@@ -550,6 +550,35 @@ describe('NAT flag and RFC 5626 outbound', () => {
     expect(list.find((x) => x.regId === 2)!.connection?.id).toBe(2);
   });
 
+  it('through an edge proxy without outbound support (no ob on the first Path URI): 439; with it, outbound applies', () => {
+    const inst = '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000a95a0e128>"';
+    const contact = `<sip:1001@198.51.100.7:5062;ob>;${inst};reg-id=1`;
+    const edgeVia = 'Via: SIP/2.0/UDP edge.example.com;branch=z9hG4bKedge1';
+    const lacking = authedFrom(flow(), { contact, extra: ['Supported: outbound, path', edgeVia, 'Path: <sip:edge.example.com;lr>'] });
+    expect(lacking.status).toBe(439);
+    expect(lacking.reason).toBe('First Hop Lacks Outbound Support');
+    expect(h.table.of('sip:1001@example.com')).toEqual([]);
+    // No Path at all behind a proxy: the same.
+    expect(authedFrom(flow(), { contact, extra: ['Supported: outbound', edgeVia] }).status).toBe(439);
+    // The edge proxy supports outbound: accepted, and outbound is used.
+    const ok = authedFrom(flow(), { contact, extra: ['Supported: outbound, path', edgeVia, 'Path: <sip:edge.example.com;lr;ob>'] });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.filter((x) => x.name === 'require').map((x) => x.value)).toEqual(['outbound']);
+    expect(h.table.of('sip:1001@example.com')[0]!.regId).toBe(1);
+  });
+
+  it('a REGISTER with reg-id registers one contact: two contacts being registered with it get 400', () => {
+    const inst = '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000a95a0e128>"';
+    h.settings = { ...h.settings, policy: { ...h.settings.policy, maxBindings: 3 } };
+    const two = authedFrom(flow(), { contact: `<sip:1001@198.51.100.7:5062;ob>;${inst};reg-id=1, <sip:1001@198.51.100.7:5070>`, extra: ['Supported: outbound'] });
+    expect(two.status).toBe(400);
+    // Registering the flow while unregistering another contact is fine.
+    const swap = authedFrom(flow(), { contact: `<sip:1001@198.51.100.7:5062;ob>;${inst};reg-id=1, <sip:1001@198.51.100.7:5070>;expires=0`, extra: ['Supported: outbound'] });
+    expect(swap.status).toBe(200);
+    // Without Supported: outbound the reg-id means nothing: two contacts are two bindings.
+    expect(authedFrom(flow(), { contact: `<sip:1001@198.51.100.7:5064>;${inst};reg-id=1, <sip:1001@198.51.100.7:5072>` }).status).toBe(200);
+  });
+
   it('Require: outbound from the client is accepted, not 420', () => {
     const r = authedFrom(flow(), { extra: ['Require: outbound', 'Supported: outbound'] });
     expect(r.status).toBe(200);
