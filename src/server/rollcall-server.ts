@@ -236,7 +236,8 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
           return Promise.resolve({
             bindings: table.size,
             aors: table.aorCount,
-            listen: transport.listeners.map((l) => `${l.transport.toLowerCase()}:${l.localAddress}:${l.localPort}`),
+            // Written as the config and --listen take them (IPv6 in brackets).
+            listen: transport.listeners.map((l) => `${l.transport.toLowerCase()}:${l.localAddress.includes(':') ? `[${l.localAddress}]` : l.localAddress}:${l.localPort}`),
             uptimeSeconds: Math.round(process.uptime()),
             memory: process.memoryUsage(),
             registrar: registrar.counters,

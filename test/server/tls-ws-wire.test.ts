@@ -163,8 +163,11 @@ describe.skipIf(!HAS_OPENSSL)('TLS, WS and WSS on the wire', () => {
     if (cert) removeDir(cert.dir);
   });
 
-  it('logs every listener with its transport', () => {
+  it('logs every listener with its transport; `rollcall status` lists them as --listen takes them', () => {
     expect(server.listening.map((l) => `${l.transport} ${l.address}`).sort()).toEqual(['TLS 127.0.0.1', 'TLS ::1', 'UDP 127.0.0.1', 'WS 127.0.0.1', 'WSS 127.0.0.1', 'WSS ::1']);
+    const status = JSON.parse(rollcall(['status', '--json', '--data-dir', dataDir]).stdout) as { listen: string[] };
+    expect(status.listen).toContain(`tls:[::1]:${server.listening.find((l) => l.transport === 'TLS' && l.address === '::1')!.port}`);
+    expect(status.listen).toContain(`ws:127.0.0.1:${server.port('WS')}`);
   });
 
   it('REGISTER with digest over TLS; the binding is listed with transport TLS and its connection', async () => {
