@@ -77,6 +77,11 @@ function sameContact(b: Binding, c: NameAddr): boolean {
   return stored !== null && uriEquals(stored, c.uri);
 }
 
+/** A contact naming an outbound flow: +sip.instance and reg-id (a reg-id alone is ignored, RFC 5626 §6). */
+function namesFlow(c: NameAddr): boolean {
+  return getParam(c.params, 'reg-id') !== undefined && instanceOf(c) !== null;
+}
+
 function findExisting(bindings: readonly Binding[], c: NameAddr, instance: string | null, regId: number | null): Binding | null {
   if (instance !== null) {
     for (const b of bindings) if (b.instance === instance && b.regId === regId) return b;
@@ -122,7 +127,7 @@ export function decideRegister(input: RegisterInput): RegisterDecision {
     const obAtEdge = first !== undefined && isSipUri(first.uri) && getParam(first.uri.params, 'ob') !== undefined;
     if (!obAtEdge) {
       for (const c of req.contact) {
-        if (instanceOf(c) !== null && getParam(c.params, 'reg-id') !== undefined) return reject(439, 'First Hop Lacks Outbound Support');
+        if (namesFlow(c)) return reject(439, 'First Hop Lacks Outbound Support');
       }
       outbound = false;
     }
@@ -136,7 +141,7 @@ export function decideRegister(input: RegisterInput): RegisterDecision {
       const expires = parseDelta(getParam(c.params, 'expires')) ?? req.expires ?? policy.defaultExpires;
       if (expires === 0) continue;
       registering++;
-      if (instanceOf(c) !== null && getParam(c.params, 'reg-id') !== undefined) withRegId = true;
+      if (namesFlow(c)) withRegId = true;
     }
     if (withRegId && registering > 1) return reject(400, 'Bad Request (a REGISTER with reg-id registers one contact, RFC 5626 §6)');
   }

@@ -8,6 +8,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import type { TlsCredentials } from '../config/tls-credentials.js';
 import { StreamFramer, type FramerEvent } from '../sip/stream-framer.js';
+import { listenServer } from './listen-server.js';
 import type { Connection, Flow, InboundHandler, Listener } from './transport.js';
 
 export type StreamTransport = 'TCP' | 'TLS';
@@ -145,21 +146,12 @@ export class StreamListener implements Listener {
     });
   }
 
-  static open(sockets: StreamSockets, opts: StreamListenerOptions): Promise<StreamListener> {
+  static async open(sockets: StreamSockets, opts: StreamListenerOptions): Promise<StreamListener> {
     const listener = new StreamListener(sockets, opts);
-    return new Promise((resolve, reject) => {
-      listener.server.once('error', reject);
-      listener.server.listen({ host: opts.host, port: opts.port, ipv6Only: opts.host.includes(':') }, () => {
-        listener.server.off('error', reject);
-        listener.server.on('error', opts.onError);
-        const a = listener.server.address();
-        if (a && typeof a === 'object') {
-          listener.localAddress = a.address;
-          listener.localPort = a.port;
-        }
-        resolve(listener);
-      });
-    });
+    const bound = await listenServer(listener.server, opts.host, opts.port, opts.onError);
+    listener.localAddress = bound.address;
+    listener.localPort = bound.port;
+    return listener;
   }
 
   get connectionCount(): number {

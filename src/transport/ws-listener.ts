@@ -10,6 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TlsCredentials } from '../config/tls-credentials.js';
+import { listenServer } from './listen-server.js';
 import type { Connection, Flow, InboundHandler, Listener } from './transport.js';
 
 export type WsTransport = 'WS' | 'WSS';
@@ -116,21 +117,12 @@ export class WsListener implements Listener {
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
   }
 
-  static open(opts: WsListenerOptions): Promise<WsListener> {
+  static async open(opts: WsListenerOptions): Promise<WsListener> {
     const listener = new WsListener(opts);
-    return new Promise((resolve, reject) => {
-      listener.http.once('error', reject);
-      listener.http.listen({ host: opts.host, port: opts.port, ipv6Only: opts.host.includes(':') }, () => {
-        listener.http.off('error', reject);
-        listener.http.on('error', opts.onError);
-        const a = listener.http.address();
-        if (a && typeof a === 'object') {
-          listener.localAddress = a.address;
-          listener.localPort = a.port;
-        }
-        resolve(listener);
-      });
-    });
+    const bound = await listenServer(listener.http, opts.host, opts.port, opts.onError);
+    listener.localAddress = bound.address;
+    listener.localPort = bound.port;
+    return listener;
   }
 
   get connectionCount(): number {

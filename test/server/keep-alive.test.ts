@@ -42,17 +42,21 @@ describe('keep-alive and reachability', () => {
   let dataDir: string;
   let server: ServerProcess;
   let admin: ApiClient;
+  let start: () => Promise<void>;
 
   beforeAll(async () => {
     dataDir = tempDataDir('keepalive');
     expect(rollcall(['users', 'add', 'admin', '--role', 'admin', '--password', 'admin-password-long', '--data-dir', dataDir]).status).toBe(0);
     const store = openSqliteStore({ dataDir, synchronous: 'normal', journal: 'inline' });
-    store.accounts.addMany(['n1', 'n2', 'n3', 'd1', 't1', 't2'].map((u) => ({ username: u, domain: DOMAIN, customer: null, ha1Md5: computeHa1('MD5', u, DOMAIN, `pw-${u}`), ha1Sha256: computeHa1('SHA-256', u, DOMAIN, `pw-${u}`) })));
+    store.accounts.addMany(['n1', 'n2', 'n3', 'd1', 't1', 't2', 't3'].map((u) => ({ username: u, domain: DOMAIN, customer: null, ha1Md5: computeHa1('MD5', u, DOMAIN, `pw-${u}`), ha1Sha256: computeHa1('SHA-256', u, DOMAIN, `pw-${u}`) })));
     await store.close();
     const cfg = join(dataDir, 'rollcall.yaml');
     writeFileSync(cfg, 'nat:\n  keepAlive:\n    interval: 1\n    maxMisses: 2\n');
-    server = await startServer({ dataDir, domains: [DOMAIN], listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], extra: ['--config', cfg] });
-    admin = await login(server.httpUrl!, 'admin', 'admin-password-long');
+    start = async () => {
+      server = await startServer({ dataDir, domains: [DOMAIN], listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'], extra: ['--config', cfg] });
+      admin = await login(server.httpUrl!, 'admin', 'admin-password-long');
+    };
+    await start();
   });
 
   afterAll(async () => {
@@ -224,6 +228,24 @@ describe('keep-alive and reachability', () => {
       expect(history.items.map((e) => e.type)).toEqual(expect.arrayContaining(['registered', 'unreachable', 'removed']));
       expect(history.items.find((e) => e.type === 'removed')?.reason).toMatch(/^TCP connection from 127\.0\.0\.76:\d+ closed$/);
     } finally {
+      await admin.json('PATCH', '/api/settings', { 'nat.lostConnection': 'mark' });
+    }
+  }, 30_000);
+
+  it('a stopping server closes its connections without touching their bindings, even with lostConnection = remove', async () => {
+    await admin.json('PATCH', '/api/settings', { 'nat.lostConnection': 'remove' });
+    const t = await phoneOverTcp('t3', '127.0.0.77', randomBytes(6).toString('hex'));
+    try {
+      expect(await registration('t3')).toBeDefined();
+      await server.stop();
+      await start();
+      // Restored from the store, not removed, and no unreachable or removed event for it.
+      expect(await registration('t3')).toBeDefined();
+      const history = await historyWith('t3', 'registered');
+      expect(history.items.map((e) => e.type)).not.toContain('removed');
+      expect(history.items.map((e) => e.type)).not.toContain('unreachable');
+    } finally {
+      t.close();
       await admin.json('PATCH', '/api/settings', { 'nat.lostConnection': 'mark' });
     }
   }, 30_000);
