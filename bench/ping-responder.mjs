@@ -33,7 +33,7 @@ sock.on('message', (buf, rinfo) => {
   sock.send(ok, rinfo.port, rinfo.address);
 });
 
-sock.bind(0, address, () => process.stdout.write(JSON.stringify({ port: sock.address().port }) + '\n'));
+sock.bind(0, address, () => process.stdout.write(JSON.stringify({ port: sock.address().port, pid: process.pid }) + '\n'));
 
 createInterface({ input: process.stdin }).on('line', (cmd) => {
   if (cmd === 'mark') {

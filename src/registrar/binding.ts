@@ -20,16 +20,21 @@ export class Binding implements WheelItem {
   connection: Connection | null = null;
   /** null: not known yet (not pinged, or no answer due yet). */
   reachable: boolean | null = null;
-  /** When the endpoint was last heard from (a REGISTER or a keep-alive answer), epoch ms. */
-  lastSeenAt: number;
+  /**
+   * When the endpoint was last heard from (a REGISTER or a keep-alive answer), epoch ms.
+   * Starts as a number, not undefined: V8 then keeps it as a double updated in place, where a
+   * field that began undefined takes a new heap number on every answer — in an old object,
+   * which each young-generation collection must then visit (bench/ping-cost.mjs).
+   */
+  lastSeenAt = 0;
   /** Round-trip time of the last answered keep-alive, ms. */
   rttMs: number | null = null;
   /** Keep-alives in a row that got no answer. */
   misses = 0;
   /** The keep-alive ring's slot (src/registrar/ping-ring.ts), -1 when not pinged. */
   pingSlot = -1;
-  /** Branch of the keep-alive awaiting an answer, null when none. */
-  pingBranch: string | null = null;
+  /** Sequence number of the keep-alive awaiting an answer (its branch ends with it), -1 when none. */
+  pingSeq = -1;
   pingSentAt = 0;
 
   constructor(

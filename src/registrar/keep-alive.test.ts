@@ -98,7 +98,7 @@ describe('KeepAlive', () => {
     expect(b.reachable).toBe(null);
     h.advance(25);
     expect(h.ka.onRawResponse(h.answerText(msg, 404))).toBe(true);
-    expect(b).toMatchObject({ reachable: true, misses: 0, pingBranch: null });
+    expect(b).toMatchObject({ reachable: true, misses: 0, pingSeq: -1 });
     expect(b.rttMs).toBeGreaterThanOrEqual(25);
     expect(h.ka.counters.answers).toBe(1);
     // Answered once: a retransmission matches nothing, raw or parsed.
@@ -123,6 +123,24 @@ describe('KeepAlive', () => {
     expect(h.ka.onResponse(h.answer(h.sent.at(-1)!.msg))).toBe(true);
     expect(h.changes).toEqual(['unreachable 1 (no answer to 3 OPTIONS pings)', 'reachable 1']);
     expect(b.misses).toBe(0);
+  });
+
+  it('visits a slot in batches when asked: tick(n) pings n, work(n) the next n, and one removed meanwhile is skipped', () => {
+    const h = harness({ interval: 1 });
+    const bs = [1, 2, 3, 4, 5].map((i) => binding(i, true));
+    for (const b of bs) h.ka.track(b); // random 0.5: all in one slot
+    let more = false;
+    for (let i = 0; i < 1000 / KEEP_ALIVE_TICK_MS && h.sent.length === 0; i++) more = h.ka.tick(2);
+    expect(h.sent.map((p) => p.b.id)).toEqual([1, 2]);
+    expect(more).toBe(true);
+    bs[2]!.inTable = false;
+    h.ka.untrack(bs[2]!);
+    expect(h.ka.work(2)).toBe(true); // 3 skipped (it counts), 4 sent
+    expect(h.sent.map((p) => p.b.id)).toEqual([1, 2, 4]);
+    expect(h.ka.work(2)).toBe(false);
+    expect(h.sent.map((p) => p.b.id)).toEqual([1, 2, 4, 5]);
+    expect(h.ka.work(2)).toBe(false);
+    expect(h.sent).toHaveLength(4);
   });
 
   it('a removed binding is not pinged any more and its late answer matches nothing', () => {

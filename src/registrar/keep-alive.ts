@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { getParam, type SipResponse } from '../sip/message.js';
 import type { Binding } from './binding.js';
+import { OptionsPingWriter, PING_BRANCH_PREFIX, PING_SEQ_LIMIT, pingSeqIn } from './options-ping.js';
 import { PingRing } from './ping-ring.js';
 
 export interface KeepAliveSettings {
@@ -45,8 +46,6 @@ export interface KeepAliveDeps {
  */
 export const KEEP_ALIVE_TICK_MS = 10;
 
-const BRANCH_PREFIX = 'z9hG4bK-rcka-';
-
 export interface KeepAliveCounters {
   pings: number;
   answers: number;
@@ -55,13 +54,19 @@ export interface KeepAliveCounters {
 
 export class KeepAlive {
   private readonly ring: PingRing<Binding>;
-  /** Pings awaiting an answer, by Via branch. */
-  private readonly pending = new Map<string, Binding>();
+  /** Pings awaiting an answer, by sequence number (the end of their branch). */
+  private readonly pending = new Map<number, Binding>();
   private seq = 0;
+  /** Endpoints whose slot came up and that are not visited yet, from `dueAt` on. */
+  private due: Binding[] = [];
+  private dueAt = 0;
   /** Random per process: an answer to another process's ping can never match one of ours. */
   private readonly tag = randomBytes(4).toString('hex');
-  /** How our branches start, as bytes to search a raw response for. */
-  private readonly branchStart = Buffer.from(`${BRANCH_PREFIX}${this.tag}-`);
+  /** How our branches start, up to the sequence number. */
+  private readonly branchStart = `${PING_BRANCH_PREFIX}${this.tag}-`;
+  /** The same as bytes, to search a raw response for. */
+  private readonly branchStartBytes = Buffer.from(this.branchStart, 'latin1');
+  private readonly writer = new OptionsPingWriter(this.tag);
   readonly counters: KeepAliveCounters = { pings: 0, answers: 0, misses: 0 };
 
   constructor(private readonly deps: KeepAliveDeps) {
@@ -82,9 +87,9 @@ export class KeepAlive {
   /** A binding is gone (or no longer to be pinged). */
   untrack(b: Binding): void {
     this.ring.remove(b);
-    if (b.pingBranch !== null) {
-      this.pending.delete(b.pingBranch);
-      b.pingBranch = null;
+    if (b.pingSeq >= 0) {
+      this.pending.delete(b.pingSeq);
+      b.pingSeq = -1;
     }
   }
 
@@ -96,19 +101,40 @@ export class KeepAlive {
     return s.target === 'all' || b.nat;
   }
 
-  /** Turns the ring one slot: judges each endpoint's last ping and sends the next. */
-  tick(): void {
+  /**
+   * Turns the ring one slot: its endpoints are due — each one's last ping is judged and the
+   * next sent — and up to `max` of the due ones are visited now; true when some are left for
+   * work(). The owner visits the rest in small batches with I/O in between (a REGISTER that
+   * arrives meanwhile waits for one batch, not for the whole slot: bench/keep-alive.mjs).
+   */
+  tick(max = Infinity): boolean {
+    this.ring.resize(slotsFor(this.deps.settings().interval));
+    const next = this.ring.next();
+    if (this.dueAt === this.due.length) {
+      this.due = next;
+      this.dueAt = 0;
+    } else for (let i = 0; i < next.length; i++) this.due.push(next[i]!);
+    return this.work(max);
+  }
+
+  /** Visits up to `max` due endpoints; true when some are still due. */
+  work(max: number): boolean {
     const s = this.deps.settings();
-    this.ring.resize(slotsFor(s.interval));
-    const due = this.ring.next();
-    for (let i = 0; i < due.length; i++) {
-      const b = due[i]!;
+    const end = Math.min(this.due.length, this.dueAt + max);
+    while (this.dueAt < end) {
+      const b = this.due[this.dueAt++]!;
+      // Gone from the ring since its slot came up (removed, or no longer to be pinged).
+      if (b.pingSlot < 0) continue;
       if (!this.wanted(b)) {
         this.untrack(b);
         continue;
       }
       this.visit(b, s);
     }
+    if (this.dueAt < this.due.length) return true;
+    this.due = [];
+    this.dueAt = 0;
+    return false;
   }
 
   private visit(b: Binding, s: KeepAliveSettings): void {
@@ -125,17 +151,18 @@ export class KeepAlive {
       conn.ping();
       return;
     }
-    if (b.pingBranch !== null) {
-      this.pending.delete(b.pingBranch);
-      b.pingBranch = null;
+    if (b.pingSeq >= 0) {
+      this.pending.delete(b.pingSeq);
+      b.pingSeq = -1;
       this.miss(b, s, `no answer to ${s.maxMisses} OPTIONS pings`);
       if (!b.inTable) return; // the owner removed it
     }
-    const branch = `${BRANCH_PREFIX}${this.tag}-${(this.seq++).toString(36)}`;
-    const buf = optionsPing(b, branch, this.deps.localHost(b), this.tag, this.deps.userAgent());
-    b.pingBranch = branch;
+    const seq = this.seq;
+    this.seq = (seq + 1) % PING_SEQ_LIMIT;
+    const buf = this.writer.write(b, seq, this.deps.localHost(b), this.deps.userAgent());
+    b.pingSeq = seq;
     b.pingSentAt = this.deps.now();
-    this.pending.set(branch, b);
+    this.pending.set(seq, b);
     this.counters.pings++;
     this.deps.sendDatagram(b, buf);
   }
@@ -169,13 +196,10 @@ export class KeepAlive {
    */
   onRawResponse(buf: Buffer): boolean {
     if (this.pending.size === 0) return false;
-    const at = buf.indexOf(this.branchStart);
-    if (at < 0) return false;
-    let end = at + this.branchStart.length;
-    while (end < buf.length && isToken(buf[end]!)) end++;
-    const b = this.pending.get(buf.toString('latin1', at, end));
-    if (b === undefined) return false;
-    if (!isOptionsAnswer(buf)) return false;
+    const seq = pingSeqIn(buf, this.branchStartBytes);
+    if (seq < 0) return false;
+    const b = this.pending.get(seq);
+    if (b === undefined || !isOptionsAnswer(buf)) return false;
     this.answer(b);
     return true;
   }
@@ -188,55 +212,40 @@ export class KeepAlive {
     const top = res.via[0];
     if (top === undefined || res.cseq.method !== 'OPTIONS') return false;
     const branch = getParam(top.params, 'branch');
-    if (typeof branch !== 'string' || !branch.startsWith(BRANCH_PREFIX)) return false;
-    const b = this.pending.get(branch);
+    if (typeof branch !== 'string' || !branch.startsWith(this.branchStart)) return false;
+    const digits = branch.slice(this.branchStart.length);
+    if (!/^\d{1,10}$/.test(digits)) return false;
+    const b = this.pending.get(Number(digits));
     if (b === undefined) return false;
     this.answer(b);
     return true;
   }
 
   private answer(b: Binding): void {
-    this.pending.delete(b.pingBranch!);
-    b.pingBranch = null;
+    this.pending.delete(b.pingSeq);
+    b.pingSeq = -1;
     this.counters.answers++;
     this.answered(b, Math.max(0, this.deps.now() - b.pingSentAt));
   }
 }
 
-/** RFC 3261 token characters (a branch is a token): alphanumerics and -.!%*_+`'~ */
-function isToken(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f || c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e;
-}
+const SIP_2_0 = Buffer.from('SIP/2.0 ', 'latin1');
+const CSEQ_OPTIONS = Buffer.from(': 1 OPTIONS\r\n', 'latin1');
+const CRLF_CSEQ = '\r\ncseq';
 
-const CSEQ_OPTIONS = [Buffer.from('\r\nCSeq: 1 OPTIONS\r\n'), Buffer.from('\r\ncseq: 1 OPTIONS\r\n'), Buffer.from('\r\nCSEQ: 1 OPTIONS\r\n')];
-
-/** A status line and our ping's CSeq as we wrote it; a phone that rewrites it goes the long way (the parser). */
+/**
+ * A status line and our ping's CSeq as we wrote it (the header name in any case); a phone
+ * that rewrites it goes the long way (the parser).
+ */
 function isOptionsAnswer(buf: Buffer): boolean {
-  if (buf.toString('latin1', 0, 8) !== 'SIP/2.0 ') return false;
-  for (const c of CSEQ_OPTIONS) if (buf.indexOf(c) > 0) return true;
-  return false;
+  if (buf.length < 8) return false;
+  for (let i = 0; i < 8; i++) if (buf[i] !== SIP_2_0[i]) return false;
+  const at = buf.indexOf(CSEQ_OPTIONS);
+  if (at < 6) return false;
+  for (let i = 0; i < 6; i++) if ((buf[at - 6 + i]! | (i >= 2 ? 0x20 : 0)) !== CRLF_CSEQ.charCodeAt(i)) return false;
+  return true;
 }
 
 function slotsFor(intervalSeconds: number): number {
   return Math.max(1, Math.round((intervalSeconds * 1000) / KEEP_ALIVE_TICK_MS));
-}
-
-/**
- * An OPTIONS to the binding's contact (RFC 3261 §11), sent to its received address: Via with
- * rport (RFC 3581) so that the answer comes back through the same NAT mapping.
- */
-export function optionsPing(b: Binding, branch: string, localHost: string, tag: string, userAgent: string): Buffer {
-  const host = localHost.includes(':') ? `[${localHost}]` : localHost;
-  const lines = [
-    `OPTIONS ${b.contact} SIP/2.0`,
-    `Via: SIP/2.0/${b.transport} ${host}:${b.localPort};branch=${branch};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:keepalive@${b.domain}>;tag=${tag}`,
-    `To: <${b.contact}>`,
-    `Call-ID: ${branch}@${host}`,
-    'CSeq: 1 OPTIONS',
-  ];
-  if (userAgent !== '') lines.push(`User-Agent: ${userAgent}`);
-  lines.push('Content-Length: 0', '', '');
-  return Buffer.from(lines.join('\r\n'));
 }

@@ -14,6 +14,9 @@ import type { Registrar } from '../registrar/registrar.js';
 import type { TransportLayer } from '../transport/transport-layer.js';
 import type { Connection, Listener } from '../transport/transport.js';
 
+/** Pings sent in one go before the event loop gets to its I/O again. */
+const PING_BATCH = 8;
+
 export interface ServerKeepAlive {
   readonly keepAlive: KeepAlive;
   /** The transport layer saw a stream connection close. */
@@ -22,16 +25,27 @@ export interface ServerKeepAlive {
 }
 
 export function wireKeepAlive(table: BindingTable, registrar: Registrar, transport: TransportLayer, config: () => Config, log: Logger): ServerKeepAlive {
-  // The UDP socket a binding came in on, by local address and port.
-  const udp = new Map<string, Listener>();
-  for (const l of transport.listeners) if (l.transport === 'UDP') udp.set(`${l.localAddress}|${l.localPort}`, l);
+  // The UDP sockets by local port (then address): the one a binding came in on is found
+  // without making a key string per ping.
+  const udp = new Map<number, Listener[]>();
+  for (const l of transport.listeners) {
+    if (l.transport !== 'UDP') continue;
+    const list = udp.get(l.localPort);
+    if (list === undefined) udp.set(l.localPort, [l]);
+    else list.push(l);
+  }
+  const udpListener = (b: Binding): Listener | undefined => {
+    const list = udp.get(b.localPort);
+    if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i]!.localAddress === b.localAddress) return list[i];
+    return undefined;
+  };
   const own = [...transport.ownAddresses()];
   const fallbackHost = (v6: boolean) => own.find((a) => a.includes(':') === v6 && a !== '::1' && !a.startsWith('127.')) ?? (v6 ? '::1' : '127.0.0.1');
 
   const keepAlive = new KeepAlive({
     settings: () => config().nat.keepAlive,
     sendDatagram: (b: Binding, buf: Buffer) => {
-      const l = udp.get(`${b.localAddress}|${b.localPort}`);
+      const l = udpListener(b);
       if (l === undefined) return false;
       try {
         l.sendTo(buf, b.sourceAddress, b.sourcePort);
@@ -80,12 +94,25 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
   // The ring turns by the clock, not by the timer: slots a late timer (a busy event loop)
   // owes are made up two per firing rather than all at once, which would be the burst the
   // ring is there to avoid; after a stall longer than a whole turn the count starts afresh.
+  // A slot's pings go out in batches of PING_BATCH with the event loop's I/O between them
+  // (setImmediate runs after the poll phase): a REGISTER arriving during a slot waits for one
+  // batch, not for all of the slot's ~33 pings and their answers.
   const startedAt = Date.now();
   let turned = 0;
+  let working = false;
+  const work = () => {
+    if (!stopped && keepAlive.work(PING_BATCH)) setImmediate(work);
+    else working = false;
+  };
   const timer = setInterval(() => {
     const owed = Math.floor((Date.now() - startedAt) / KEEP_ALIVE_TICK_MS);
     if (owed - turned > (config().nat.keepAlive.interval * 1000) / KEEP_ALIVE_TICK_MS) turned = owed - 1;
-    for (let n = 0; turned < owed && n < 2; n++, turned++) keepAlive.tick();
+    let more = false;
+    for (let n = 0; turned < owed && n < 2; n++, turned++) more = keepAlive.tick(working ? 0 : PING_BATCH);
+    if (more && !working) {
+      working = true;
+      setImmediate(work);
+    }
   }, KEEP_ALIVE_TICK_MS);
   return {
     keepAlive,
