@@ -15,17 +15,17 @@ export class Binding implements WheelItem {
   /** Whether the `expiring` transition was already recorded for the current interval. */
   expiringNoted = false;
 
+  /** When the binding expires, was first registered, was last refreshed: epoch ms (set by the constructor). */
+  expiresAt = 0;
+  registeredAt = 0;
+  refreshedAt = 0;
+
   // Reachability (SPEC §6): run-time state, not stored — after a restart it is found anew.
   /** The stream connection the REGISTER came on (RFC 5626 flow); null for UDP. */
   connection: Connection | null = null;
   /** null: not known yet (not pinged, or no answer due yet). */
   reachable: boolean | null = null;
-  /**
-   * When the endpoint was last heard from (a REGISTER or a keep-alive answer), epoch ms.
-   * Starts as a number, not undefined: V8 then keeps it as a double updated in place, where a
-   * field that began undefined takes a new heap number on every answer — in an old object,
-   * which each young-generation collection must then visit (bench/ping-cost.mjs).
-   */
+  /** When the endpoint was last heard from (a REGISTER or a keep-alive answer), epoch ms. */
   lastSeenAt = 0;
   /** Round-trip time of the last answered keep-alive, ms. */
   rttMs: number | null = null;
@@ -35,6 +35,7 @@ export class Binding implements WheelItem {
   pingSlot = -1;
   /** Sequence number of the keep-alive awaiting an answer (its branch ends with it), -1 when none. */
   pingSeq = -1;
+  /** When that keep-alive was sent, epoch ms (meaningful while pingSeq ≥ 0). */
   pingSentAt = 0;
 
   constructor(
@@ -50,9 +51,9 @@ export class Binding implements WheelItem {
     public cseq: number,
     /** Granted interval, seconds. */
     public expires: number,
-    public expiresAt: number,
-    public registeredAt: number,
-    public refreshedAt: number,
+    expiresAt: number,
+    registeredAt: number,
+    refreshedAt: number,
     public sourceAddress: string,
     public sourcePort: number,
     public transport: string,
@@ -62,7 +63,17 @@ export class Binding implements WheelItem {
     public path: readonly string[],
     public nat: boolean,
   ) {
+    // The times are fields that start as 0 and get their value here, so that V8 holds them as
+    // doubles updated in place from the first binding on. A field whose first value is a time
+    // (or undefined) is held as a reference to a heap number instead, and one still 0 when it
+    // first gets a time is rebuilt in every binding: either way a refresh or a keep-alive
+    // answer would store a new young object into an old binding, which every young-generation
+    // collection must then visit — and its pauses are what a REGISTER waits out.
+    this.expiresAt = expiresAt;
+    this.registeredAt = registeredAt;
+    this.refreshedAt = refreshedAt;
     this.lastSeenAt = refreshedAt;
+    this.pingSentAt = refreshedAt;
   }
 
   static fromRecord(r: BindingRecord): Binding {
