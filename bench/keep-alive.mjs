@@ -21,8 +21,11 @@
 // alone on CPU 1 (taskset). The responder stands in for the phones, which in real life are
 // other machines; on a 2-core guest it has to share a core with something. It runs at nice
 // 19 on CPU 0 (--responder-cpu 1: on the server's), so that whichever process it shares with
-// gets the CPU when it wants it. Its cost still shows: ~9 % of a CPU for 3,333 answers a
-// second, and the loopback delivery of every ping is paid in the server's sendmsg.
+// gets the CPU when it wants it, and it is bench/ping-responder.c when the machine has a C
+// compiler (recvmmsg/sendmmsg: ~4 % of a CPU for 3,333 answers a second, most of it the
+// kernel delivering them over loopback, against ~9–11 % for bench/ping-responder.mjs, which
+// --responder node picks). What still shows is loopback:
+// the delivery of every ping to the responder is paid in the server's sendmsg.
 //
 // --trace-gc adds the server's main-thread collections in the window (count, pause time);
 // --gc-log PREFIX keeps those lines (with --server-flag=--trace-gc-nvp, their phases);
@@ -94,7 +97,25 @@ const DOMAIN = 'bench.local';
 const md5 = (s) => createHash('md5').update(s).digest('hex');
 
 // The responder (its own process): every pinged binding's received address.
-const responderArgs = [process.execPath, join(ROOT, 'bench/ping-responder.mjs'), '127.0.0.2'];
+/**
+ * The responder: bench/ping-responder.c built with the machine's cc (batched system calls,
+ * ~13 µs of CPU per answer with the loopback delivery), else — or with --responder node —
+ * bench/ping-responder.mjs (~30 µs).
+ */
+function responderCommand() {
+  if (arg('responder', 'c') !== 'node') {
+    const exe = join(mkdtempSync(join(tmpdir(), 'rollcall-responder-')), 'ping-responder');
+    try {
+      execFileSync('cc', ['-O2', '-o', exe, join(ROOT, 'bench/ping-responder.c')], { stdio: 'ignore' });
+      return { kind: 'c', args: [exe, '127.0.0.2'] };
+    } catch {
+      console.log('no C compiler (cc): the responder is bench/ping-responder.mjs');
+    }
+  }
+  return { kind: 'node', args: [process.execPath, join(ROOT, 'bench/ping-responder.mjs'), '127.0.0.2'] };
+}
+const responder = responderCommand();
+const responderArgs = responder.args;
 // The responder stands in for phones on other machines: at the lowest priority (nice 19), so
 // that on the core it shares the other process gets the CPU whenever it wants it.
 const responderProc = PIN
@@ -276,7 +297,7 @@ async function load(port, rate, warmup, seconds, window) {
   sock.close();
   lat.sort((a, b) => a - b);
   const pct = (p) => Number(lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]?.toFixed(2));
-  return { ok: lat.length, failed, p50: pct(50), p95: pct(95), p99: pct(99), max: Number(lat.at(-1)?.toFixed(2)) };
+  return { ok: lat.length, failed, p50: pct(50), p95: pct(95), p99: pct(99), max: Number(lat.at(-1)?.toFixed(2)), latencies: lat };
 }
 
 /** An authenticated REGISTER of account c1 from the responder's address. */
@@ -350,7 +371,8 @@ async function runOnce(round, keepAlive) {
     ...(TRACE_GC ? { gc: { scavenges: gc.scavenges, scavengeMs: Math.round(gc.scavengeMs), longestScavengeMs: gc.longestScavengeMs, markCompacts: gc.markCompacts, markCompactMs: Math.round(gc.markCompactMs) } } : {}),
     per100ms: keepAlive ? { mean: Number(mean.toFixed(1)), max: Math.max(0, ...inWindow), min: Math.min(...inWindow) } : null,
   };
-  console.log(JSON.stringify({ round, keepAlive, ...result }));
+  const { latencies, ...shown } = result;
+  console.log(JSON.stringify({ round, keepAlive, ...shown }));
   if (timeline !== null) {
     writeFileSync(`${TIMELINE}-${round}-${keepAlive ? 'on' : 'off'}.json`, JSON.stringify({ t0, timeline }));
     timeline.length = 0;
@@ -396,6 +418,24 @@ const on = summary(runs.on);
 const pings = runs.on.map((r) => r.per100ms);
 const pct = (a, b) => `${(((b - a) / a) * 100).toFixed(1)} %`;
 if (!MODES.includes(false) || !MODES.includes(true)) process.exit(0);
-console.log(`median of ${ROUNDS} rounds (${discarded} discarded for steal) — REGISTER latency p50 ${off.p50} → ${on.p50} ms (${pct(off.p50, on.p50)}), p95 ${off.p95} → ${on.p95} ms (${pct(off.p95, on.p95)}), ` +
+console.log(`responder ${responder.kind}, ${PIN ? 'pinned' : 'unpinned'}; median of ${ROUNDS} rounds (${discarded} discarded for steal) — REGISTER latency p50 ${off.p50} → ${on.p50} ms (${pct(off.p50, on.p50)}), p95 ${off.p95} → ${on.p95} ms (${pct(off.p95, on.p95)}), ` +
   `p99 ${off.p99} → ${on.p99} ms; failed ${off.failed} / ${on.failed}; server CPU ${off.cpu} → ${on.cpu} %; ${TRACE_GC ? `GC pauses ${off.gcMs} → ${on.gcMs} ms; ` : ''}pings ${median(runs.on.map((r) => r.pingsPerSecond))}/s, ` +
   `per 100 ms mean ${median(pings.map((p) => p.mean))}, largest ${Math.max(...pings.map((p) => p.max))}`);
+// Two more views of the same runs, which a reader should weigh against the medians above:
+// each round's on/off ratio (the pair shared its minutes of the guest), and every measured
+// REGISTER of all kept rounds pooled per mode.
+const ratios = (key) => runs.on.map((r, i) => r[key] / runs.off[i][key] - 1);
+const middle = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pctOf = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
+const pooled = (list) => {
+  const all = list.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  return (p) => Number(all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))].toFixed(2));
+};
+const [poff, pon] = [pooled(runs.off), pooled(runs.on)];
+console.log(`per round, on against off — p50 ${ratios('p50').map(pctOf).join(', ')} (median ${pctOf(middle(ratios('p50')))}); ` +
+  `p95 ${ratios('p95').map(pctOf).join(', ')} (median ${pctOf(middle(ratios('p95')))})`);
+console.log(`pooled (${runs.off.length * RATE * DURATION} REGISTERs per mode) — p50 ${poff(50)} → ${pon(50)} ms (${pct(poff(50), pon(50))}), ` +
+  `p95 ${poff(95)} → ${pon(95)} ms (${pct(poff(95), pon(95))}), p99 ${poff(99)} → ${pon(99)} ms (${pct(poff(99), pon(99))})`);
