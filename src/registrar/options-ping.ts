@@ -10,6 +10,8 @@
 // ping never matches) and a decimal sequence number, which is the key the answer is matched
 // by — read back from the answer's bytes as a number, no string made (keep-alive.ts).
 
+import { isDigit, isToken } from '../sip/lexical.js';
+
 /** How our branches start, before the tag. */
 export const PING_BRANCH_PREFIX = 'z9hG4bK-rcka-';
 
@@ -161,18 +163,13 @@ export function pingSeqIn(buf: Buffer, start: Buffer): number {
   const first = i;
   while (i < buf.length && i - first < 10) {
     const c = buf[i]!;
-    if (c < 0x30 || c > 0x39) break;
+    if (!isDigit(c)) break;
     n = n * 10 + (c - 0x30);
     i++;
   }
   if (i === first || n >= PING_SEQ_LIMIT) return -1;
   // What follows the number is a separator (";" of the next Via parameter, "@" in the
   // Call-ID, white space or the line's end), not more of the token.
-  if (i < buf.length && isTokenChar(buf[i]!)) return -1;
+  if (i < buf.length && isToken(buf[i]!)) return -1;
   return n;
-}
-
-/** RFC 3261 token characters (a branch is a token): alphanumerics and -.!%*_+`'~ */
-function isTokenChar(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f || c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e;
 }
