@@ -67,6 +67,8 @@ const RESPONDER_CPU = arg('responder-cpu', '0');
 const TRACE_GC = process.argv.includes('--trace-gc');
 /** --server-flag F (repeatable): a Node/V8 flag for the server, e.g. --server-flag=--max-semi-space-size=32. */
 const SERVER_FLAGS = process.argv.filter((a) => a.startsWith('--server-flag=')).map((a) => a.slice('--server-flag='.length));
+/** --server-set=KEY=VALUE (repeatable): a config setting for the server, e.g. --server-set=store.synchronous=normal. */
+const SERVER_SETS = process.argv.filter((a) => a.startsWith('--server-set=')).flatMap((a) => ['--set', a.slice('--server-set='.length)]);
 /** --modes on or --modes off: only one of the pair (for profiling one mode). */
 const MODES = arg('modes', 'off,on').split(',').map((m) => m === 'on');
 /** --timeline PREFIX: every measured REGISTER's start and latency to PREFIX-ROUND-MODE.json. */
@@ -173,7 +175,7 @@ function prepare(port) {
 
 function startServer(dataDir, port, keepAlive) {
   const args = [CLI, 'serve', '--data-dir', dataDir, '--listen', `udp:127.0.0.1:${port}`, '--http', 'off', '--domain', DOMAIN,
-    '--set', `nat.keepAlive.enabled=${keepAlive}`, '--set', `nat.keepAlive.interval=${INTERVAL}`];
+    '--set', `nat.keepAlive.enabled=${keepAlive}`, '--set', `nat.keepAlive.interval=${INTERVAL}`, ...SERVER_SETS];
   const profile = keepAlive && process.argv.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', join(tmpdir(), 'rollcall-ka-profile')] : [];
   if (TRACE_GC) profile.push('--trace-gc');
   profile.push(...SERVER_FLAGS);

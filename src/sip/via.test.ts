@@ -64,6 +64,23 @@ describe('withReceived', () => {
     expect(top.params).toEqual([['rport', null], ['branch', 'z9hG4bKkjshdyff']]);
   });
 
+  it('fills a last, empty rport in the text as written (most phones put it there), and the result reads back the same', () => {
+    for (const [given, expected] of [
+      ['SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK1;rport', 'SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK1;rport=9988;received=192.0.2.1'],
+      ['SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK1;RPort', 'SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK1;RPort=9988;received=192.0.2.1'],
+      // Not the plain spelling: the parameters are written out again.
+      ['SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK1 ; rport', 'SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK1;rport=9988;received=192.0.2.1'],
+      ['SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK1;rport=1234', 'SIP/2.0/UDP 10.1.1.1:4540;branch=z9hG4bK1;rport=9988;received=192.0.2.1'],
+    ] as const) {
+      const given1 = one(given);
+      const v = withReceived(given1, '192.0.2.1', 9988, true);
+      expect(v.raw).toBe(expected);
+      expect(v.params).toEqual([['branch', 'z9hG4bK1'], ['rport', '9988'], ['received', '192.0.2.1']]);
+      expect(parseVia(v.raw)).toEqual(v);
+      expect(given1.params.at(-1)![0]).toBe('rport');
+    }
+  });
+
   it('adds rport only when asked or requested', () => {
     const plain = one('SIP/2.0/UDP 10.1.1.1;branch=z9hG4bK1');
     expect(withReceived(plain, '192.0.2.1', 5060, false).params).toEqual([['branch', 'z9hG4bK1'], ['received', '192.0.2.1']]);

@@ -1,10 +1,10 @@
 // Via (RFC 3261 §20.42, §25.1): sent-protocol, sent-by and parameters, comma lists, and the
 // received/rport stamping of RFC 3261 §18.2.1 and RFC 3581 §4.
 
-import { getParam, type Via } from './message.js';
+import type { Via } from './message.js';
 import { formatParams, parseHeaderParams } from './header-params.js';
 import {
-  COLON, LBRACKET, SLASH, isDigit,
+  COLON, LBRACKET, SEMI, SLASH, isDigit,
   scanListElement, scanToken, skipWs, trimWsEnd,
 } from './lexical.js';
 import { formatHost, scanHost, scannedHost } from './uri.js';
@@ -118,33 +118,45 @@ export function formatVia(via: Omit<Via, 'raw'>): string {
 export function withReceived(via: Via, address: string, port: number, setRport: boolean): Via {
   let received = address;
   if (received.length > 1 && received.charCodeAt(0) === LBRACKET) received = received.slice(1, -1);
-  // Common case (hot path): neither parameter there yet — append to the text as written.
-  if (getParam(via.params, 'received') === undefined && getParam(via.params, 'rport') === undefined) {
-    const params: Array<readonly [string, string | null]> = via.params.slice();
+  const vp = via.params;
+  let receivedAt = -1;
+  let rportAt = -1;
+  for (let i = 0; i < vp.length; i++) {
+    const name = vp[i]![0];
+    if (name === 'received') receivedAt = i;
+    else if (name === 'rport') rportAt = i;
+  }
+  const params: Array<readonly [string, string | null]> = vp.slice();
+  let raw: string;
+  if (receivedAt < 0 && rportAt < 0) {
+    // No parameter there yet: appended to the text as written.
     params.push(['received', received]);
-    let raw = via.raw + ';received=' + received;
+    raw = via.raw + ';received=' + received;
     if (setRport) {
       const rport = String(port);
       params.push(['rport', rport]);
       raw += ';rport=' + rport;
     }
-    return { protocol: via.protocol, transport: via.transport, host: via.host, hostType: via.hostType, port: via.port, params, raw };
+  } else if (receivedAt < 0 && rportAt === vp.length - 1 && vp[rportAt]![1] === null && endsWithRport(via.raw)) {
+    // `;rport` last and empty, as most phones send it (RFC 3581 §3): filled in where it is.
+    const rport = String(port);
+    params[rportAt] = ['rport', rport];
+    params.push(['received', received]);
+    raw = via.raw + '=' + rport + ';received=' + received;
+  } else {
+    if (rportAt >= 0) params[rportAt] = ['rport', String(port)];
+    if (receivedAt >= 0) params[receivedAt] = ['received', received];
+    else params.push(['received', received]);
+    if (setRport && rportAt < 0) params.push(['rport', String(port)]);
+    raw = formatVia({ protocol: via.protocol, transport: via.transport, host: via.host, hostType: via.hostType, port: via.port, params });
   }
-  const params: Array<[string, string | null]> = via.params.map(([n, v]) => [n, v]);
-  let hasReceived = false;
-  let hasRport = false;
-  for (const p of params) {
-    if (p[0] === 'received') {
-      p[1] = received;
-      hasReceived = true;
-    } else if (p[0] === 'rport') {
-      hasRport = true;
-      p[1] = String(port);
-    }
-  }
-  if (!hasReceived) params.push(['received', received]);
-  if (setRport && !hasRport) params.push(['rport', String(port)]);
-  const stamped = { protocol: via.protocol, transport: via.transport, host: via.host, hostType: via.hostType, port: via.port, params };
-  return { ...stamped, raw: formatVia(stamped) };
+  // One object shape for every stamped Via, whichever way it was made.
+  return { protocol: via.protocol, transport: via.transport, host: via.host, hostType: via.hostType, port: via.port, params, raw };
+}
+
+/** The text ends in the parameter `;rport` (any case, no value, nothing after it). */
+function endsWithRport(raw: string): boolean {
+  const n = raw.length;
+  return n > 6 && raw.charCodeAt(n - 6) === SEMI && raw.slice(n - 5).toLowerCase() === 'rport';
 }
 
