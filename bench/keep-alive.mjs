@@ -93,10 +93,14 @@ function gcLine(line) {
     gc.markCompactMs += ms;
   }
 }
-if (PIN) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 const CALLERS = 5000; // accounts the REGISTER load uses (their own, not the pinged ones)
 const DOMAIN = 'bench.local';
 const md5 = (s) => createHash('md5').update(s).digest('hex');
+if (process.argv.includes('--prepare-into')) {
+  writeStore(arg('prepare-into'), Number(arg('port')), Number(arg('responder-port')));
+  process.exit(0);
+}
+if (PIN) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 
 // The responder (its own process): every pinged binding's received address.
 /**
@@ -143,10 +147,20 @@ responderProc.stdout.on('data', (c) => {
 const nextReply = () => (replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((r) => (waiting = r)));
 const { port: responderPort, pid: responderPid } = await nextReply();
 
-/** A data dir with every account and the pinged bindings, as received on local port `port`. */
+/**
+ * A data dir with every account and the pinged bindings, as received on local port `port`.
+ * Made in a child process (this file with --prepare-into): building 100,000 accounts and
+ * bindings here left this process, which times the REGISTERs, with a 100 MB heap whose
+ * scavenges took 8–15 ms — stalls that the latencies it measured included.
+ */
 function prepare(port) {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-ka-bench-'));
   const dataDir = join(dir, 'data');
+  execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare-into', dataDir, '--port', String(port), '--responder-port', String(responderPort), '--bindings', String(N)], { stdio: 'inherit' });
+  return { dir, dataDir };
+}
+
+function writeStore(dataDir, port, responderPort) {
   const store = openSqliteStore({ dataDir, synchronous: 'normal', journal: 'inline' });
   const accounts = [];
   for (let i = 1; i <= N; i++) accounts.push({ username: `p${i}`, domain: DOMAIN, customer: null, ha1Md5: '0'.repeat(32), ha1Sha256: '0'.repeat(64) });
@@ -170,7 +184,6 @@ function prepare(port) {
   }
   store.bindings.applyNow(ops);
   store.close();
-  return { dir, dataDir };
 }
 
 function startServer(dataDir, port, keepAlive) {
