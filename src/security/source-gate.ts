@@ -11,7 +11,7 @@
 
 import type { AddressList } from './address-list.js';
 import { FloodDetector } from './flood-detector.js';
-import { SourceRateLimiter } from './source-rate-limiter.js';
+import { SourceRateLimiter, type RateLimit } from './source-rate-limiter.js';
 
 export const ACCEPT = 0;
 export const DROP = 1;
@@ -44,6 +44,23 @@ export interface GateSettings {
 /** What a refused source is refused for (the failure log's reason). */
 export type RefusalReason = 'blocked-address' | 'rate-limited';
 
+/**
+ * One of the rate limits, made again only when the settings object changes (a settings change
+ * makes a new one): read for every datagram, it would otherwise be a new object each time.
+ */
+function limitFrom(settings: () => GateSettings, pick: (r: GateSettings['rateLimit']) => RateLimit): () => RateLimit {
+  let from: GateSettings['rateLimit'] | null = null;
+  let limit: RateLimit = { rate: 0, burst: 0 };
+  return () => {
+    const r = settings().rateLimit;
+    if (r !== from) {
+      from = r;
+      limit = pick(r);
+    }
+    return limit;
+  };
+}
+
 /** Most trusted sources remembered (expired ones make room first). */
 const MAX_TRUSTED = 200_000;
 
@@ -69,18 +86,9 @@ export class SourceGate {
 
   constructor(private readonly settings: () => GateSettings) {
     this.floods = new FloodDetector(() => settings().floodBlock);
-    this.requests = new SourceRateLimiter(() => {
-      const r = settings().rateLimit;
-      return { rate: r.requestRate, burst: r.requestBurst };
-    });
-    this.registers = new SourceRateLimiter(() => {
-      const r = settings().rateLimit;
-      return { rate: r.registerRate, burst: r.registerBurst };
-    });
-    this.newSources = new SourceRateLimiter(() => {
-      const r = settings().rateLimit;
-      return { rate: r.newSourceRate, burst: r.newSourceBurst };
-    });
+    this.requests = new SourceRateLimiter(limitFrom(settings, (r) => ({ rate: r.requestRate, burst: r.requestBurst })));
+    this.registers = new SourceRateLimiter(limitFrom(settings, (r) => ({ rate: r.registerRate, burst: r.registerBurst })));
+    this.newSources = new SourceRateLimiter(limitFrom(settings, (r) => ({ rate: r.newSourceRate, burst: r.newSourceBurst })));
   }
 
   /** A successful authentication from `address`: it gets the higher limits for trustTime. */
