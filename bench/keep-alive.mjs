@@ -237,8 +237,8 @@ function cpuBusy(a, b) {
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far. */
-function cpuSeconds(pid) {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuSeconds(pid, tid = null) {
+  const f = readFileSync(tid === null ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
@@ -354,11 +354,14 @@ async function runOnce(round, keepAlive) {
   await trustResponder(port);
   // The measured window starts after a warm-up at the same rate: the first REGISTER of each
   // account and a cold JIT are start-up costs of any server, not steady-state latency.
-  let cpu0, rcpu0, cpus0, t0, serverCpuPct, responderCpuPct, cpus;
+  // The server's main thread (its task id is the pid) is the event loop every REGISTER and
+  // every ping goes through; the process figure also has the commit worker and GC helpers.
+  let cpu0, main0, rcpu0, cpus0, t0, serverCpuPct, mainThreadCpuPct, responderCpuPct, cpus;
   const r = await load(port, RATE, WARMUP, DURATION, {
     start() {
       responderProc.stdin.write('mark\n');
       cpu0 = cpuSeconds(server.pid);
+      main0 = cpuSeconds(server.pid, server.pid);
       rcpu0 = cpuSeconds(responderPid);
       cpus0 = cpuTimes();
       t0 = performance.now();
@@ -368,6 +371,7 @@ async function runOnce(round, keepAlive) {
       gc.measuring = false;
       const seconds = (performance.now() - t0) / 1000;
       serverCpuPct = Number((((cpuSeconds(server.pid) - cpu0) / seconds) * 100).toFixed(1));
+      mainThreadCpuPct = Number((((cpuSeconds(server.pid, server.pid) - main0) / seconds) * 100).toFixed(1));
       responderCpuPct = Number((((cpuSeconds(responderPid) - rcpu0) / seconds) * 100).toFixed(1));
       cpus = cpuBusy(cpus0, cpuTimes());
       responderProc.stdin.write('report\n');
@@ -379,6 +383,7 @@ async function runOnce(round, keepAlive) {
   const result = {
     ...r,
     serverCpuPct,
+    mainThreadCpuPct,
     responderCpuPct,
     cpuBusyPct: cpus.map((c) => c.busy),
     stealPct: Math.max(...cpus.map((c) => c.steal)),
@@ -426,6 +431,7 @@ const summary = (list) => ({
   p99: median(list.map((r) => r.p99)),
   failed: list.reduce((a, r) => a + r.failed, 0),
   cpu: median(list.map((r) => r.serverCpuPct)),
+  mainCpu: median(list.map((r) => r.mainThreadCpuPct)),
   gcMs: TRACE_GC ? median(list.map((r) => r.gc.scavengeMs + r.gc.markCompactMs)) : null,
 });
 const off = summary(runs.off);
@@ -434,7 +440,7 @@ const pings = runs.on.map((r) => r.per100ms);
 const pct = (a, b) => `${(((b - a) / a) * 100).toFixed(1)} %`;
 if (!MODES.includes(false) || !MODES.includes(true)) process.exit(0);
 console.log(`responder ${responder.kind}, ${PIN ? 'pinned' : 'unpinned'}; median of ${ROUNDS} rounds (${discarded} discarded for steal) — REGISTER latency p50 ${off.p50} → ${on.p50} ms (${pct(off.p50, on.p50)}), p95 ${off.p95} → ${on.p95} ms (${pct(off.p95, on.p95)}), ` +
-  `p99 ${off.p99} → ${on.p99} ms; failed ${off.failed} / ${on.failed}; server CPU ${off.cpu} → ${on.cpu} %; ${TRACE_GC ? `GC pauses ${off.gcMs} → ${on.gcMs} ms; ` : ''}pings ${median(runs.on.map((r) => r.pingsPerSecond))}/s, ` +
+  `p99 ${off.p99} → ${on.p99} ms; failed ${off.failed} / ${on.failed}; server CPU ${off.cpu} → ${on.cpu} % (main thread ${off.mainCpu} → ${on.mainCpu} %); ${TRACE_GC ? `GC pauses ${off.gcMs} → ${on.gcMs} ms; ` : ''}pings ${median(runs.on.map((r) => r.pingsPerSecond))}/s, ` +
   `per 100 ms mean ${median(pings.map((p) => p.mean))}, largest ${Math.max(...pings.map((p) => p.max))}`);
 // Two more views of the same runs, which a reader should weigh against the medians above:
 // each round's on/off ratio (the pair shared its minutes of the guest), and every measured
@@ -451,6 +457,7 @@ const pooled = (list) => {
 };
 const [poff, pon] = [pooled(runs.off), pooled(runs.on)];
 console.log(`per round, on against off — p50 ${ratios('p50').map(pctOf).join(', ')} (median ${pctOf(middle(ratios('p50')))}); ` +
-  `p95 ${ratios('p95').map(pctOf).join(', ')} (median ${pctOf(middle(ratios('p95')))})`);
+  `p95 ${ratios('p95').map(pctOf).join(', ')} (median ${pctOf(middle(ratios('p95')))}); ` +
+  `main-thread CPU ${runs.on.map((r, i) => (r.mainThreadCpuPct - runs.off[i].mainThreadCpuPct).toFixed(1)).join(', ')} points`);
 console.log(`pooled (${runs.off.length * RATE * DURATION} REGISTERs per mode) — p50 ${poff(50)} → ${pon(50)} ms (${pct(poff(50), pon(50))}), ` +
   `p95 ${poff(95)} → ${pon(95)} ms (${pct(poff(95), pon(95))}), p99 ${poff(99)} → ${pon(99)} ms (${pct(poff(99), pon(99))})`);
