@@ -30,7 +30,9 @@
 // --trace-gc adds the server's main-thread collections in the window (count, pause time);
 // --gc-log PREFIX keeps those lines (with --server-flag=--trace-gc-nvp, their phases);
 // --timeline PREFIX writes every measured REGISTER's start and latency; --server-flag=F passes
-// a Node/V8 flag to the server (e.g. --cpu-prof, --inspect); --modes on|off runs one mode.
+// a Node/V8 flag to the server (e.g. --cpu-prof, --inspect); --server-set=KEY=VALUE a setting
+// (e.g. store.synchronous=normal); --modes on|off runs one mode. Server CPU is given for the
+// whole process and for its main thread (the event loop every REGISTER and ping goes through).
 //
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
 //     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc]

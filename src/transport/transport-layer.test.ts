@@ -134,3 +134,67 @@ describe('transport layer on a stream that cannot be framed', () => {
     expect(await exchange(TCP_REGISTER.replace('Content-Length: 0\r\n', ''))).toBe('');
   });
 });
+
+describe('UDP responses taken on their raw bytes', () => {
+  const response = (branch: string) =>
+    `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${branch}\r\nFrom: <sip:ka@example.com>;tag=1\r\nTo: <sip:a@example.com>;tag=2\r\nCall-ID: k1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+
+  async function send(port: number, texts: string[]): Promise<void> {
+    const { createSocket } = await import('node:dgram');
+    const s = createSocket('udp4');
+    for (const t of texts) await new Promise<void>((r) => s.send(t, port, '127.0.0.1', () => r()));
+    s.close();
+  }
+
+  it('with the source gate in front: a response consumed raw in the pre-check reaches no one else and is counted once; one not consumed is parsed', async () => {
+    const raw: string[] = [];
+    const parsed: string[] = [];
+    const admitted: string[] = [];
+    layer = await TransportLayer.start(
+      options({
+        listen: listen('udp:127.0.0.1:0'),
+        guard: { admit: (address) => (admitted.push(address), 0), screen: () => 0, retryAfter: () => 0 },
+        onRawResponse: (buf) => {
+          raw.push(buf.toString('latin1'));
+          return buf.includes('branch=ours');
+        },
+        onResponse: (res) => parsed.push(res.callId),
+      }),
+    );
+    await send(layer.listeners[0]!.localPort, [response('ours'), response('theirs')]);
+    await expect.poll(() => parsed.length).toBe(1);
+    expect(raw).toHaveLength(2);
+    expect(admitted).toEqual(['127.0.0.1', '127.0.0.1']);
+    expect(layer.counters.received).toBe(2);
+  });
+
+  it('without a source gate the same happens after the flow is built', async () => {
+    const raw: string[] = [];
+    const parsed: string[] = [];
+    layer = await TransportLayer.start(
+      options({
+        listen: listen('udp:127.0.0.1:0'),
+        onRawResponse: (buf) => (raw.push(buf.toString('latin1')), buf.includes('branch=ours')),
+        onResponse: (res) => parsed.push(res.callId),
+      }),
+    );
+    await send(layer.listeners[0]!.localPort, [response('ours'), response('theirs')]);
+    await expect.poll(() => parsed.length).toBe(1);
+    expect(raw).toHaveLength(2);
+    expect(layer.counters.received).toBe(2);
+  });
+
+  it('a refused source\'s response is not looked at', async () => {
+    const raw: string[] = [];
+    layer = await TransportLayer.start(
+      options({
+        listen: listen('udp:127.0.0.1:0'),
+        guard: { admit: () => 1, screen: () => 0, retryAfter: () => 0 },
+        onRawResponse: (buf) => (raw.push(buf.toString('latin1')), true),
+      }),
+    );
+    await send(layer.listeners[0]!.localPort, [response('ours')]);
+    await expect.poll(() => layer!.counters.refused).toBe(1);
+    expect(raw).toEqual([]);
+  });
+});

@@ -204,8 +204,8 @@ export class TransportLayer {
         }
       }
     }
-    // "SIP/2.0 " — a response.
-    if (verdict === 0 && buf[0] === 0x53 && buf[3] === 0x2f && this.opts.onRawResponse !== undefined && this.opts.onRawResponse(buf)) return;
+    // "SIP/2.0 " — a response (a UDP one that passed the guard's pre-check was looked at there).
+    if (verdict === 0 && (admitted === null || guard === undefined) && buf[0] === 0x53 && buf[3] === 0x2f && this.opts.onRawResponse !== undefined && this.opts.onRawResponse(buf)) return;
     const msg = parseMessage(buf, framing);
     if (msg.kind === 'parse-error') {
       if (verdict === 0) this.rejectUnparseable(msg, flow);
