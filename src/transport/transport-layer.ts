@@ -93,7 +93,8 @@ export class TransportLayer {
               port: a.port,
               receiveBuffer: opts.udpReceiveBuffer,
               sendBuffer: opts.udpSendBuffer,
-              onMessage: (buf, flow) => layer.inbound(buf, flow, 'datagram', layer.udpVerdict),
+              // With a guard, the datagram went through admitDatagram first: its verdict comes along.
+              onMessage: (buf, flow) => layer.inbound(buf, flow, 'datagram', opts.guard !== undefined ? layer.udpVerdict : null),
               onError,
               ...(opts.guard !== undefined ? { admit: (buf: Buffer, address: string, port: number) => layer.admitDatagram(buf, address, port) } : {}),
             }),
@@ -204,8 +205,8 @@ export class TransportLayer {
         }
       }
     }
-    // "SIP/2.0 " — a response (a UDP one that passed the guard's pre-check was looked at there).
-    if (verdict === 0 && (admitted === null || guard === undefined) && buf[0] === 0x53 && buf[3] === 0x2f && this.opts.onRawResponse !== undefined && this.opts.onRawResponse(buf)) return;
+    // "SIP/2.0 " — a response (one that went through admitDatagram was looked at there).
+    if (verdict === 0 && admitted === null && buf[0] === 0x53 && buf[3] === 0x2f && this.opts.onRawResponse !== undefined && this.opts.onRawResponse(buf)) return;
     const msg = parseMessage(buf, framing);
     if (msg.kind === 'parse-error') {
       if (verdict === 0) this.rejectUnparseable(msg, flow);
