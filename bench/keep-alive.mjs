@@ -66,6 +66,8 @@ const ROUNDS = Number(arg('rounds', '3'));
 const PIN = process.argv.includes('--pin');
 /** With --pin, the CPU the responder runs on: 0 (the load generator's, the default) or 1 (the server's). */
 const RESPONDER_CPU = arg('responder-cpu', '0');
+/** --responder-pace MS: the C responder takes its datagrams every MS ms rather than being woken by each. */
+const RESPONDER_PACE = Number(arg('responder-pace', '0'));
 const TRACE_GC = process.argv.includes('--trace-gc');
 /** --server-flag F (repeatable): a Node/V8 flag for the server, e.g. --server-flag=--max-semi-space-size=32. */
 const SERVER_FLAGS = process.argv.filter((a) => a.startsWith('--server-flag=')).map((a) => a.slice('--server-flag='.length));
@@ -115,7 +117,7 @@ function responderCommand() {
     const exe = join(mkdtempSync(join(tmpdir(), 'rollcall-responder-')), 'ping-responder');
     try {
       execFileSync('cc', ['-O2', '-o', exe, join(ROOT, 'bench/ping-responder.c')], { stdio: 'ignore' });
-      return { kind: 'c', args: [exe, '127.0.0.2'] };
+      return { kind: 'c', args: [exe, '127.0.0.2', String(RESPONDER_PACE)] };
     } catch {
       console.log('no C compiler (cc): the responder is bench/ping-responder.mjs');
     }

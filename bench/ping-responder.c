@@ -88,6 +88,8 @@ static void report(void) {
 
 int main(int argc, char **argv) {
   const char *address = argc > 1 ? argv[1] : "127.0.0.2";
+  /* PACE_MS > 0: take the datagrams every PACE_MS ms instead of waking for each one. */
+  int pace_ms = argc > 2 ? atoi(argv[2]) : 0;
   if (strncmp(address, "127.", 4) != 0) {
     fprintf(stderr, "loopback only\n");
     return 2;
@@ -113,13 +115,15 @@ int main(int argc, char **argv) {
   size_t line_len = 0;
   struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
   for (;;) {
-    if (poll(fds, 2, -1) < 0) continue;
-    if (fds[1].revents & POLLIN) {
+    if (poll(fds, pace_ms > 0 ? 1 : 2, pace_ms > 0 ? pace_ms : -1) < 0) continue;
+    if (pace_ms > 0) fds[1].revents = POLLIN;
+    while (fds[1].revents & POLLIN) {
       for (int i = 0; i < BATCH; i++) {
         in_iov[i] = (struct iovec){.iov_base = in_buf[i], .iov_len = MAX_DATAGRAM};
         in[i].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = sizeof from[i], .msg_iov = &in_iov[i], .msg_iovlen = 1};
       }
       int n = recvmmsg(fd, in, BATCH, MSG_DONTWAIT, NULL);
+      if (n < BATCH) fds[1].revents = 0;
       int k = 0;
       long long bucket = now_ms() / 100 - marked_at / 100;
       for (int i = 0; i < n; i++) {

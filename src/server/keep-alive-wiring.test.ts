@@ -53,4 +53,61 @@ describe('keep-alive wiring', () => {
     // Each endpoint once per interval: none pinged three times so far.
     expect(Math.max(...pinged.values())).toBeLessThanOrEqual(2);
   });
+
+  describe('settings changed at run time', () => {
+    function setup(settings: { enabled: boolean; target: 'nat' | 'all' }, nat: (i: number) => boolean) {
+      let config = validateConfig({ nat: { keepAlive: { interval: 1, maxMisses: 1000, ...settings } } }, 'test');
+      const now = Date.now();
+      const table = new BindingTable(now, () => 0.1);
+      const pinged = new Set<number>();
+      const listener = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060, sendTo: (_b: Buffer, _a: string, port: number) => pinged.add(port) };
+      const transport = { listeners: [listener], ownAddresses: () => new Set(['127.0.0.1']) } as unknown as TransportLayer;
+      const registrar = { reachability: () => {} } as unknown as Registrar;
+      for (let i = 1; i <= 200; i++) {
+        const b = binding(i, now);
+        b.nat = nat(i);
+        table.put(b);
+      }
+      wired = wireKeepAlive(table, registrar, transport, () => config, { debug: () => {} } as unknown as Logger);
+      const change = (keepAlive: object) => {
+        config = validateConfig({ nat: { keepAlive: { interval: 1, maxMisses: 1000, ...settings, ...keepAlive } } }, 'test');
+        wired!.settingsChanged();
+      };
+      return { pinged, change };
+    }
+    const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    async function until(check: () => boolean, ms: number) {
+      const end = Date.now() + ms;
+      while (!check() && Date.now() < end) await settle(20);
+    }
+
+    it('turned on: every registered endpoint is pinged within one interval, not at its next REGISTER', async () => {
+      const { pinged, change } = setup({ enabled: false, target: 'all' }, () => true);
+      await settle(300);
+      expect(pinged.size).toBe(0);
+      change({ enabled: true });
+      await until(() => pinged.size === 200, 2500);
+      expect(pinged.size).toBe(200);
+    });
+
+    it('from nat to all: the endpoints not behind NAT are pinged too', async () => {
+      const { pinged, change } = setup({ enabled: true, target: 'nat' }, (i) => i % 2 === 0);
+      await until(() => pinged.size === 100, 2500);
+      expect([...pinged].every((port) => port % 2 === 0)).toBe(true);
+      change({ target: 'all' });
+      await until(() => pinged.size === 200, 2500);
+      expect(pinged.size).toBe(200);
+    });
+
+    it('turned off: the pings stop at once', async () => {
+      const { pinged, change } = setup({ enabled: true, target: 'all' }, () => true);
+      await until(() => pinged.size > 20, 2500);
+      change({ enabled: false });
+      // Out of the ring at once, not as their slots come up.
+      expect(wired!.keepAlive.size).toBe(0);
+      const seen = pinged.size;
+      await settle(1200);
+      expect(pinged.size).toBe(seen);
+    });
+  });
 });

@@ -21,6 +21,8 @@ export interface ServerKeepAlive {
   readonly keepAlive: KeepAlive;
   /** The transport layer saw a stream connection close. */
   connectionClosed(conn: Connection): void;
+  /** A `nat.keepAlive` setting changed at run time. */
+  settingsChanged(): void;
   stop(): void;
 }
 
@@ -48,7 +50,9 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
       const l = udpListener(b);
       if (l === undefined) return false;
       try {
-        l.sendTo(buf, b.sourceAddress, b.sourcePort);
+        // A ping can wait for the end of this batch: with a sender thread, the batch goes in one call.
+        if (l.sendSoon !== undefined) l.sendSoon(buf, b.sourceAddress, b.sourcePort);
+        else l.sendTo(buf, b.sourceAddress, b.sourcePort);
         return true;
       } catch (err) {
         log.debug({ err, to: `${b.sourceAddress}:${b.sourcePort}` }, 'keep-alive not sent');
@@ -131,6 +135,12 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
         b.reachable = false;
         registrar.reachability(b, 'unreachable', where, remove);
       }
+    },
+    settingsChanged() {
+      // Turned on, or from `nat` to `all`: the bindings the old settings left out are pinged
+      // from now on, not from their next REGISTER (up to an hour away). Those no longer
+      // wanted leave the ring here too, rather than as their slots come up.
+      for (const b of table.snapshot()) keepAlive.track(b);
     },
     stop() {
       stopped = true;

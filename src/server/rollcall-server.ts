@@ -21,6 +21,7 @@ import { Registrar, type RegistrarSettings } from '../registrar/registrar.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { StoreOp } from '../store/store.js';
 import { TransactionLayer } from '../transaction/server-transactions.js';
+import { nativeUdp } from '../transport/udp-sender-thread.js';
 import { TransportLayer } from '../transport/transport-layer.js';
 import { bindingView, type BindingView } from './binding-view.js';
 import { buildApiServer } from '../api/api-server.js';
@@ -133,6 +134,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     maxMessageSize: config.sip.maxMessageSize,
     udpReceiveBuffer: config.sip.udpReceiveBuffer,
     udpSendBuffer: config.sip.udpSendBuffer,
+    udpSenderThread: config.sip.udpSenderThread,
     tcpIdleTimeout: config.sip.tcpIdleTimeout,
     tls,
     forceRport: config.sip.forceRport,
@@ -294,6 +296,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
           nonces.setLifetime(config.auth.nonceLifetime);
           log.level = config.log.level;
           for (const key of Object.keys(changes)) storeOverride(store.settings, key as RuntimeKey, changes[key]);
+          if (Object.keys(changes).some((k) => k.startsWith('nat.keepAlive.'))) keepAlive?.settingsChanged();
           log.info({ changed: Object.keys(changes) }, 'system parameters changed');
           return r;
         },
@@ -325,6 +328,12 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
   }
 
   for (const l of transport.listeners) log.info({ transport: l.transport, address: l.localAddress, port: l.localPort }, 'listening');
+  if (transport.listeners.some((l) => l.transport === 'UDP')) {
+    const native = nativeUdp();
+    if (!config.sip.udpSenderThread) log.info('UDP keep-alive pings are sent from the event loop (sip.udpSenderThread is false)');
+    else if (native.addon === null) log.warn({ reason: native.reason }, 'UDP keep-alive pings are sent from the event loop: the native sender is not available');
+    else log.info('UDP keep-alive pings are sent from a sender thread');
+  }
   log.info({ domains: domains.domains(), defaultDomain: domains.default, dataDir: config.store.dataDir }, 'Rollcall is ready');
   if (store.accounts.domains().length === 0) {
     log.warn('no accounts yet: add one with `rollcall accounts add USER --domain DOMAIN --password PASS`');

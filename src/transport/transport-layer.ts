@@ -48,6 +48,8 @@ export interface TransportLayerOptions {
   readonly maxMessageSize: number;
   readonly udpReceiveBuffer: number;
   readonly udpSendBuffer: number;
+  /** Give each UDP socket a sender thread for sendSoon() (udp-sender-thread.ts), when the addon is built. */
+  readonly udpSenderThread?: boolean;
   /** Seconds before an idle TCP, TLS or WebSocket connection is closed (0: never). */
   readonly tcpIdleTimeout: number;
   /** Certificate and key of the tls and wss listeners (config/tls-credentials.ts); null without them. */
@@ -93,6 +95,7 @@ export class TransportLayer {
               port: a.port,
               receiveBuffer: opts.udpReceiveBuffer,
               sendBuffer: opts.udpSendBuffer,
+              senderThread: opts.udpSenderThread === true,
               // With a guard, the datagram went through admitDatagram first: its verdict comes along.
               onMessage: (buf, flow) => layer.inbound(buf, flow, 'datagram', opts.guard !== undefined ? layer.udpVerdict : null),
               onError,

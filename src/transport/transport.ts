@@ -50,6 +50,11 @@ export interface Listener {
    * which the caller counts as a send error.
    */
   sendTo(buf: Buffer, address: string, port: number): void;
+  /**
+   * UDP: sends a datagram that can wait until the current task ends, with the others queued
+   * in it, from a sender thread when the socket has one (udp-sender-thread.ts).
+   */
+  sendSoon?(buf: Buffer, address: string, port: number): void;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import type { Flow, InboundHandler, Listener } from './transport.js';
+import { closeUdpSocket, nativeUdp, openUdpSocket, UdpSenderThread } from './udp-sender-thread.js';
 
 export interface UdpListenerOptions {
   readonly host: string;
@@ -17,6 +18,11 @@ export interface UdpListenerOptions {
    * flood most datagrams end here, so this is the cheapest place to refuse them.
    */
   readonly admit?: (buf: Buffer, address: string, port: number) => boolean;
+  /**
+   * Give the socket a sender thread (udp-sender-thread.ts) for sendSoon(), when the native
+   * addon is built. Without one, sendSoon() is sendTo().
+   */
+  readonly senderThread?: boolean;
 }
 
 export class UdpListener implements Listener {
@@ -24,6 +30,8 @@ export class UdpListener implements Listener {
   localAddress = '';
   localPort = 0;
   private readonly socket: Socket;
+  /** Null: sendSoon() sends from the event loop. */
+  senderThread: UdpSenderThread | null = null;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -38,10 +46,24 @@ export class UdpListener implements Listener {
       lookup: literalFirstLookup,
     });
     const listener = new UdpListener(socket);
+    // With a sender thread the socket is opened natively, so that the thread has its
+    // descriptor; node:dgram wraps it (bind({ fd })) and everything else is as without.
+    const addon = opts.senderThread === true ? nativeUdp().addon : null;
+    let fd = -1;
+    try {
+      if (addon !== null) fd = openUdpSocket(addon, opts.host, opts.port, isIPv6(opts.host));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return new Promise((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(opts.port, opts.host, () => {
-        socket.off('error', reject);
+      const failed = (err: Error) => {
+        if (fd >= 0) closeUdpSocket(fd);
+        reject(err);
+      };
+      socket.once('error', failed);
+      const bound = () => {
+        socket.off('error', failed);
+        if (addon !== null) listener.senderThread = UdpSenderThread.start(addon, fd);
         socket.on('error', opts.onError);
         const a = socket.address();
         listener.localAddress = a.address;
@@ -62,7 +84,13 @@ export class UdpListener implements Listener {
           onMessage(buf, flow);
         });
         resolve(listener);
-      });
+      };
+      try {
+        if (fd >= 0) socket.bind({ fd }, bound);
+        else socket.bind(opts.port, opts.host, bound);
+      } catch (err) {
+        failed(err as Error);
+      }
     });
   }
 
@@ -75,7 +103,17 @@ export class UdpListener implements Listener {
     this.socket.send(buf, port, address);
   }
 
+  /**
+   * Sends a datagram that can wait for the end of the current task: from the sender thread
+   * when there is one (with the others queued in the same task, in one call), else at once.
+   */
+  sendSoon(buf: Buffer, address: string, port: number): void {
+    if (this.senderThread === null || !this.senderThread.queue(buf, address, port)) this.socket.send(buf, port, address);
+  }
+
   close(): Promise<void> {
+    // The thread sends on this socket's descriptor: it ends before the descriptor is closed.
+    this.senderThread?.stop();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 }

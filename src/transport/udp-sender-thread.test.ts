@@ -1,0 +1,134 @@
+// The UDP sender thread (native/udp-sender) on real sockets: datagrams queued in one task
+// leave from the listener's own port, so a NAT pinhole opened by the phone's REGISTER is the
+// one the ping goes through; the socket still receives; errors look like node:dgram's.
+
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Flow } from './transport.js';
+import { UdpListener } from './udp-listener.js';
+import { nativeUdp } from './udp-sender-thread.js';
+
+const native = nativeUdp();
+// Built by `npm ci` (scripts/build-native.mjs) wherever there is a compiler; on Linux its
+// absence is a failure here, elsewhere there is no such thread to test.
+if (process.platform !== 'linux') console.log(`udp-sender-thread tests skipped: ${native.reason}`);
+const linux = process.platform === 'linux';
+
+const open: Array<{ close(): unknown }> = [];
+afterEach(async () => {
+  for (const x of open.splice(0)) await x.close();
+});
+
+async function listener(host: string, senderThread: boolean, onMessage: (buf: Buffer, flow: Flow) => void = () => {}): Promise<UdpListener> {
+  const l = await UdpListener.open({ host, port: 0, receiveBuffer: 1 << 20, sendBuffer: 1 << 20, onMessage, onError: () => {}, senderThread });
+  open.push(l);
+  return l;
+}
+
+async function receiver(type: 'udp4' | 'udp6', host: string): Promise<{ socket: Socket; got: Array<{ text: string; from: RemoteInfo }>; port: number }> {
+  // Room for a whole test's datagrams: over loopback they arrive as fast as they are sent.
+  const socket = createSocket({ type, recvBufferSize: 4 << 20 });
+  const got: Array<{ text: string; from: RemoteInfo }> = [];
+  socket.on('message', (m, from) => got.push({ text: m.toString('latin1'), from }));
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  open.push({ close: () => new Promise<void>((resolve) => socket.close(() => resolve())) });
+  return { socket, got, port: socket.address().port };
+}
+
+async function until(check: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe.runIf(linux)('UDP sender thread', () => {
+  it('is built', () => {
+    expect(native.reason).toBe('built');
+    expect(native.addon).not.toBeNull();
+  });
+
+  it('sends what one task queued from the listener own port, more than one batch buffer of it', async () => {
+    const l = await listener('127.0.0.1', true);
+    expect(l.senderThread).not.toBeNull();
+    const r = await receiver('udp4', '127.0.0.1');
+    // 400 datagrams of ~300 bytes: about two 64 KB batches handed over.
+    const pad = 'x'.repeat(280);
+    for (let i = 0; i < 400; i++) l.sendSoon(Buffer.from(`ping ${i} ${pad}`), '127.0.0.1', r.port);
+    // Nothing leaves before the task ends.
+    expect(r.got.length).toBe(0);
+    await until(() => r.got.length === 400);
+    expect(r.got.length).toBe(400);
+    expect(new Set(r.got.map((g) => g.text.split(' ')[1])).size).toBe(400);
+    for (const g of r.got) {
+      expect(g.from.port).toBe(l.localPort);
+      expect(g.from.address).toBe('127.0.0.1');
+    }
+    await until(() => l.senderThread!.counters().sent === 400);
+    expect(l.senderThread!.counters()).toEqual({ sent: 400, dropped: 0 });
+  });
+
+  it('works over IPv6', async () => {
+    const l = await listener('::1', true);
+    const r = await receiver('udp6', '::1');
+    l.sendSoon(Buffer.from('OPTIONS over v6'), '::1', r.port);
+    await until(() => r.got.length === 1);
+    expect(r.got[0]?.text).toBe('OPTIONS over v6');
+    expect(r.got[0]?.from.port).toBe(l.localPort);
+  });
+
+  it('drops a datagram to an address it cannot parse and counts it, and sends the rest', async () => {
+    const l = await listener('127.0.0.1', true);
+    const r = await receiver('udp4', '127.0.0.1');
+    l.sendSoon(Buffer.from('one'), '127.0.0.1', r.port);
+    l.sendSoon(Buffer.from('lost'), 'phone.example', r.port);
+    l.sendSoon(Buffer.from('two'), '127.0.0.1', r.port);
+    await until(() => r.got.length === 2 && l.senderThread!.counters().dropped === 1);
+    expect(r.got.map((g) => g.text)).toEqual(['one', 'two']);
+    expect(l.senderThread!.counters()).toEqual({ sent: 2, dropped: 1 });
+  });
+
+  it('leaves receiving to the event loop: a datagram to the socket reaches onMessage with its source', async () => {
+    const seen: Array<{ text: string; port: number }> = [];
+    const l = await listener('127.0.0.1', true, (buf, flow) => seen.push({ text: buf.toString(), port: flow.remotePort }));
+    const r = await receiver('udp4', '127.0.0.1');
+    for (let i = 0; i < 20; i++) r.socket.send(`REGISTER ${i}`, l.localPort, '127.0.0.1');
+    await until(() => seen.length === 20);
+    expect(seen.length).toBe(20);
+    expect(seen.every((s) => s.port === r.port)).toBe(true);
+  });
+
+  it('sends what was queued before close, then closes the socket', async () => {
+    const l = await listener('127.0.0.1', true);
+    const r = await receiver('udp4', '127.0.0.1');
+    for (let i = 0; i < 50; i++) l.sendSoon(Buffer.from(`last ${i}`), '127.0.0.1', r.port);
+    await l.close();
+    open.splice(open.indexOf(l), 1);
+    await until(() => r.got.length === 50);
+    expect(r.got.length).toBe(50);
+    // The port is free again: the descriptor was closed, once.
+    const again = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, senderThread: true });
+    open.push(again);
+    expect(again.localPort).toBe(l.localPort);
+  });
+
+  it('refuses a port in use with an error like node:dgram, naming the address', async () => {
+    const l = await listener('127.0.0.1', true);
+    const err = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, senderThread: true }).then(
+      () => null,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    expect(err?.code).toBe('EADDRINUSE');
+    expect(err?.message).toBe(`bind EADDRINUSE 127.0.0.1:${l.localPort}`);
+  });
+});
+
+describe('UDP listener without a sender thread', () => {
+  it('sends sendSoon() datagrams at once from the event loop', async () => {
+    const l = await listener('127.0.0.1', false);
+    expect(l.senderThread).toBeNull();
+    const r = await receiver('udp4', '127.0.0.1');
+    l.sendSoon(Buffer.from('direct'), '127.0.0.1', r.port);
+    await until(() => r.got.length === 1);
+    expect(r.got[0]?.text).toBe('direct');
+    expect(r.got[0]?.from.port).toBe(l.localPort);
+  });
+});
