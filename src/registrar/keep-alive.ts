@@ -44,7 +44,7 @@ export interface KeepAliveDeps {
  * endpoints and 30 s, 33 pings (~0.3 ms of work) every 10 ms rather than 333 every 100 ms,
  * which held REGISTERs up behind them (bench/keep-alive.mjs: p95 2.7 → 5.1 ms at 100 ms).
  */
-export const KEEP_ALIVE_TICK_MS = 2;
+export const KEEP_ALIVE_TICK_MS = 10;
 
 export interface KeepAliveCounters {
   pings: number;
