@@ -49,6 +49,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const { openSqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.js'));
 const { computeHa1 } = await import(join(ROOT, 'dist/auth/digest.js'));
+const { hashPassword } = await import(join(ROOT, 'dist/auth/password-hash.js'));
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,7 +78,14 @@ const SERVER_SETS = process.argv.filter((a) => a.startsWith('--server-set=')).fl
 const MODES = arg('modes', 'off,on').split(',').map((m) => m === 'on');
 /** --timeline PREFIX: every measured REGISTER's start and latency to PREFIX-ROUND-MODE.json. */
 const TIMELINE = arg('timeline', null);
-const timeline = TIMELINE === null ? null : [];
+/**
+ * --toggle SECONDS: one server per round, keep-alive switched on and off through the API
+ * (PATCH /api/settings) every SECONDS; each REGISTER counts for the mode it started in, except
+ * those that started within --settle ms (default 500) of a switch.
+ */
+const TOGGLE = Number(arg('toggle', '0'));
+const SETTLE = Number(arg('settle', '500'));
+const timeline = TIMELINE === null && TOGGLE === 0 ? null : [];
 /**
  * With --trace-gc, the server's main-thread collections in the measured window: each pause
  * holds up every REGISTER that arrives during it. (The commit worker's heap is a few MB; the
@@ -101,7 +109,7 @@ const CALLERS = 5000; // accounts the REGISTER load uses (their own, not the pin
 const DOMAIN = 'bench.local';
 const md5 = (s) => createHash('md5').update(s).digest('hex');
 if (process.argv.includes('--prepare-into')) {
-  writeStore(arg('prepare-into'), Number(arg('port')), Number(arg('responder-port')));
+  await writeStore(arg('prepare-into'), Number(arg('port')), Number(arg('responder-port')), arg('token', null));
   process.exit(0);
 }
 if (PIN) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
@@ -157,14 +165,15 @@ const { port: responderPort, pid: responderPid } = await nextReply();
  * bindings here left this process, which times the REGISTERs, with a 100 MB heap whose
  * scavenges took 8–15 ms — stalls that the latencies it measured included.
  */
-function prepare(port) {
+function prepare(port, token = null) {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-ka-bench-'));
   const dataDir = join(dir, 'data');
-  execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare-into', dataDir, '--port', String(port), '--responder-port', String(responderPort), '--bindings', String(N)], { stdio: 'inherit' });
+  execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare-into', dataDir, '--port', String(port), '--responder-port', String(responderPort), '--bindings', String(N),
+    ...(token === null ? [] : ['--token', token])], { stdio: 'inherit' });
   return { dir, dataDir };
 }
 
-function writeStore(dataDir, port, responderPort) {
+async function writeStore(dataDir, port, responderPort, token) {
   const store = openSqliteStore({ dataDir, synchronous: 'normal', journal: 'inline' });
   const accounts = [];
   for (let i = 1; i <= N; i++) accounts.push({ username: `p${i}`, domain: DOMAIN, customer: null, ha1Md5: '0'.repeat(32), ha1Sha256: '0'.repeat(64) });
@@ -187,11 +196,16 @@ function writeStore(dataDir, port, responderPort) {
     });
   }
   store.bindings.applyNow(ops);
+  if (token !== null) {
+    // --toggle switches keep-alive through the API: an admin and a token of its own.
+    const user = store.users.add({ name: 'bench', role: 'admin', passwordHash: await hashPassword(randomBytes(24).toString('base64url')) });
+    store.tokens.add({ userId: user.id, name: 'bench', tokenHash: createHash('sha256').update(token).digest('hex') });
+  }
   store.close();
 }
 
-function startServer(dataDir, port, keepAlive) {
-  const args = [CLI, 'serve', '--data-dir', dataDir, '--listen', `udp:127.0.0.1:${port}`, '--http', 'off', '--domain', DOMAIN,
+function startServer(dataDir, port, keepAlive, http = 'off') {
+  const args = [CLI, 'serve', '--data-dir', dataDir, '--listen', `udp:127.0.0.1:${port}`, '--http', http, '--domain', DOMAIN,
     '--set', `nat.keepAlive.enabled=${keepAlive}`, '--set', `nat.keepAlive.interval=${INTERVAL}`, ...SERVER_SETS];
   const profile = keepAlive && process.argv.includes('--profile') ? ['--cpu-prof', '--cpu-prof-dir', join(tmpdir(), 'rollcall-ka-profile')] : [];
   if (TRACE_GC) profile.push('--trace-gc');
@@ -405,6 +419,94 @@ async function runOnce(round, keepAlive) {
   await new Promise((res) => server.on('exit', res));
   rmSync(dir, { recursive: true, force: true });
   return result;
+}
+
+/**
+ * One server, keep-alive switched every TOGGLE seconds (on first): the modes share the
+ * process, its heap and JIT, and the same minutes of the guest, seconds apart. Fresh servers
+ * per mode (the default) differ from each other by more than the effect measured.
+ */
+async function runToggled(round) {
+  const port = await freePort();
+  const httpPort = await freePort();
+  const token = `rc_${randomBytes(32).toString('base64url')}`;
+  const { dir, dataDir } = prepare(port, token);
+  const server = await startServer(dataDir, port, true, `127.0.0.1:${httpPort}`);
+  await trustResponder(port);
+  const switches = []; // { at, on, main, cpu }: performance.now() and the server's CPU seconds when switched
+  let timer = null;
+  let on = true;
+  const mark = (state) => switches.push({ at: performance.now(), on: state, main: cpuSeconds(server.pid, server.pid), cpu: cpuSeconds(server.pid) });
+  const r = await load(port, RATE, WARMUP, DURATION, {
+    start() {
+      responderProc.stdin.write('mark\n');
+      mark(true);
+      timer = setInterval(async () => {
+        on = !on;
+        mark(on);
+        const res = await fetch(`http://127.0.0.1:${httpPort}/api/settings`, {
+          method: 'PATCH', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ 'nat.keepAlive.enabled': on }),
+        });
+        if (!res.ok) throw new Error(`PATCH /api/settings: ${res.status} ${await res.text()}`);
+      }, TOGGLE * 1000);
+    },
+    end() {
+      clearInterval(timer);
+      mark(on);
+      responderProc.stdin.write('report\n');
+    },
+  });
+  const seen = await nextReply();
+  server.kill('SIGTERM');
+  await new Promise((res) => server.on('exit', res));
+  rmSync(dir, { recursive: true, force: true });
+  // Each REGISTER to the phase it started in; none from the first SETTLE ms of a phase.
+  const lat = { on: [], off: [] };
+  const cpu = { on: { main: 0, all: 0, s: 0 }, off: { main: 0, all: 0, s: 0 } };
+  for (let i = 0; i + 1 < switches.length; i++) {
+    const a = switches[i], b = switches[i + 1];
+    const mode = a.on ? 'on' : 'off';
+    cpu[mode].main += b.main - a.main;
+    cpu[mode].all += b.cpu - a.cpu;
+    cpu[mode].s += (b.at - a.at) / 1000;
+  }
+  let k = 0;
+  for (const [start, ms] of timeline.sort((x, y) => x[0] - y[0])) {
+    while (k + 1 < switches.length && switches[k + 1].at <= start) k++;
+    if (start - switches[k].at < SETTLE) continue;
+    lat[switches[k].on ? 'on' : 'off'].push(ms);
+  }
+  timeline.length = 0;
+  const out = {};
+  for (const mode of ['off', 'on']) {
+    const l = lat[mode].sort((x, y) => x - y);
+    const pct = (p) => Number(l[Math.min(l.length - 1, Math.floor((p / 100) * l.length))].toFixed(2));
+    out[mode] = { ok: l.length, failed: r.failed, p50: pct(50), p95: pct(95), p99: pct(99), max: Number(l.at(-1).toFixed(2)), latencies: l,
+      serverCpuPct: Number(((cpu[mode].all / cpu[mode].s) * 100).toFixed(1)), mainThreadCpuPct: Number(((cpu[mode].main / cpu[mode].s) * 100).toFixed(1)) };
+  }
+  const { latencies: _a, ...offShown } = out.off;
+  const { latencies: _b, ...onShown } = out.on;
+  console.log(JSON.stringify({ round, toggle: TOGGLE, settleMs: SETTLE, switches: switches.length - 1, pings: seen.pings, off: offShown, on: onShown }));
+  return out;
+}
+
+if (TOGGLE > 0) {
+  const runs = { off: [], on: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    const out = await runToggled(round);
+    runs.off.push(out.off);
+    runs.on.push(out.on);
+  }
+  responderProc.stdin.write('exit\n');
+  const all = (list) => list.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const [aoff, aon] = [all(runs.off), all(runs.on)];
+  const q = (l, p) => Number(l[Math.min(l.length - 1, Math.floor((p / 100) * l.length))].toFixed(2));
+  const pct = (a, b) => `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)} %`;
+  const ratio = (key) => runs.on.map((r, i) => pct(runs.off[i][key], r[key])).join(', ');
+  console.log(`toggled every ${TOGGLE} s, ${ROUNDS} rounds, responder ${responder.kind}, ${PIN ? 'pinned' : 'unpinned'} — pooled (${aoff.length} off, ${aon.length} on): ` +
+    `p50 ${q(aoff, 50)} → ${q(aon, 50)} ms (${pct(q(aoff, 50), q(aon, 50))}), p95 ${q(aoff, 95)} → ${q(aon, 95)} ms (${pct(q(aoff, 95), q(aon, 95))}), p99 ${q(aoff, 99)} → ${q(aon, 99)} ms (${pct(q(aoff, 99), q(aon, 99))})`);
+  console.log(`per round, on against off — p50 ${ratio('p50')}; p95 ${ratio('p95')}; main thread ${runs.on.map((r, i) => (r.mainThreadCpuPct - runs.off[i].mainThreadCpuPct).toFixed(1)).join(', ')} points`);
+  process.exit(0);
 }
 
 // A guest's hypervisor steals CPU in bursts (seen here: 0 % for minutes, then 10–35 %); a run
