@@ -7,6 +7,11 @@
 // its descriptor is known (node:dgram wraps it with bind({ fd })), this thread never reads
 // from it, and it must be stopped before the socket is closed.
 //
+// The event loop never wakes the thread: on a virtual machine waking a sleeping thread costs
+// the waker tens of microseconds (an inter-processor interrupt), as much as sending the
+// datagrams itself. The thread looks for work every POLL_MS instead (a ping can wait that
+// long), and only after DEEP_AFTER idle looks does it sleep until it is signalled.
+//
 // A batch is one buffer of entries, each: u16 payload length, u16 port, u8 address length,
 // the address as text (IPv4 or IPv6, with a %scope allowed), the payload. Integers are
 // little-endian.
@@ -25,12 +30,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MMSG_BATCH 64
 /** A full socket buffer is waited for this long, this many times, before the rest of a batch is dropped. */
 #define FULL_WAIT_MS 10
 #define FULL_WAITS 5
+#define POLL_MS 5
+/** Idle looks (of POLL_MS) before the thread sleeps until signalled: one second. */
+#define DEEP_AFTER 200
 
 typedef struct block {
   struct block *next;
@@ -45,6 +54,8 @@ typedef struct sender {
   pthread_cond_t cv;
   block *head, *tail;
   int stopping, stopped;
+  /** The thread sleeps until signalled (idle for a while): a batch must wake it. */
+  int deep;
   /* Written by the thread, read by JavaScript: under mu. */
   uint64_t sent, dropped;
   napi_env env;
@@ -147,9 +158,28 @@ static void send_block(sender *s, const block *b) {
 
 static void *run(void *arg) {
   sender *s = arg;
+  int idle = 0;
   pthread_mutex_lock(&s->mu);
   for (;;) {
-    while (s->head == NULL && !s->stopping) pthread_cond_wait(&s->cv, &s->mu);
+    while (s->head == NULL && !s->stopping) {
+      if (idle >= DEEP_AFTER) {
+        s->deep = 1;
+        pthread_cond_wait(&s->cv, &s->mu);
+        s->deep = 0;
+        idle = 0;
+        continue;
+      }
+      struct timespec until;
+      clock_gettime(CLOCK_MONOTONIC, &until);
+      until.tv_nsec += POLL_MS * 1000000L;
+      if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&s->cv, &s->mu, &until);
+      if (s->head == NULL) idle++;
+    }
+    idle = 0;
     if (s->head == NULL) break; /* stopping, and everything handed over has gone out */
     block *list = s->head;
     s->head = s->tail = NULL;
@@ -251,7 +281,11 @@ static napi_value start_sender(napi_env env, napi_callback_info info) {
   s->fd = fd;
   s->env = env;
   pthread_mutex_init(&s->mu, NULL);
-  pthread_cond_init(&s->cv, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->cv, &ca);
+  pthread_condattr_destroy(&ca);
   int err = pthread_create(&s->thread, NULL, run, s);
   if (err != 0) {
     free(s);
@@ -288,12 +322,11 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
   b->len = len;
   memcpy(b->data, data, len);
   pthread_mutex_lock(&s->mu);
-  int idle = s->head == NULL;
   if (s->tail != NULL) s->tail->next = b;
   else s->head = b;
   s->tail = b;
-  /* The thread is asleep only when the queue was empty: otherwise it takes this block with the rest. */
-  if (idle) pthread_cond_signal(&s->cv);
+  /* Otherwise the thread finds the block at its next look, within POLL_MS. */
+  if (s->deep) pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
   return NULL;
 }

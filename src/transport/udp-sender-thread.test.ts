@@ -66,6 +66,18 @@ describe.runIf(linux)('UDP sender thread', () => {
     expect(l.senderThread!.counters()).toEqual({ sent: 400, dropped: 0 });
   });
 
+  it('sends at once after a long idle spell, when the thread sleeps until it is signalled', async () => {
+    const l = await listener('127.0.0.1', true);
+    const r = await receiver('udp4', '127.0.0.1');
+    // Idle for over a second: the thread stopped looking every 5 ms and waits for a signal.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    const sentAt = Date.now();
+    l.sendSoon(Buffer.from('wake up'), '127.0.0.1', r.port);
+    await until(() => r.got.length === 1);
+    expect(r.got[0]?.text).toBe('wake up');
+    expect(Date.now() - sentAt).toBeLessThan(500);
+  });
+
   it('works over IPv6', async () => {
     const l = await listener('::1', true);
     const r = await receiver('udp6', '::1');
