@@ -342,7 +342,11 @@ async function trustResponder(port) {
     [`REGISTER sip:${DOMAIN} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.2:${me};branch=z9hG4bK${randomBytes(6).toString('hex')};rport`, 'Max-Forwards: 70',
       `From: <sip:c1@${DOMAIN}>;tag=t`, `To: <sip:c1@${DOMAIN}>`, 'Call-ID: trust@bench', `CSeq: ${cseq} REGISTER`, `Contact: <sip:c1@127.0.0.2:${me}>`, 'Expires: 60',
       ...(auth ? [`Authorization: ${auth}`] : []), 'Content-Length: 0', '', ''].join('\r\n');
-  const answer = () => new Promise((r) => sock.once('message', (b) => r(b.toString('latin1'))));
+  const answer = () =>
+    new Promise((r, j) => {
+      const t = setTimeout(() => j(new Error('the server did not answer the responder address\'s REGISTER within 5 s')), 5000);
+      sock.once('message', (b) => (clearTimeout(t), r(b.toString('latin1'))));
+    });
   sock.send(reg(1, null), port, '127.0.0.1');
   const challenge = await answer();
   const nonce = /nonce="([^"]+)"/.exec(challenge)[1];

@@ -35,6 +35,10 @@ export class SipInboundGuard implements InboundGuard {
     return v;
   }
 
+  refuses(address: string, nowMs: number): boolean {
+    return this.deps.gate.refuses(address, nowMs);
+  }
+
   screen(msg: SipRequest, flow: Flow): GuardVerdict {
     const s = this.deps.settings();
     if (s.scannerAgents !== this.extra) {

@@ -294,3 +294,27 @@ describe('flood blocking', () => {
     expect(floods).toEqual([]);
   });
 });
+
+describe('SourceGate: refuses (what a keep-alive answer is held to)', () => {
+  it('is true for a blocked or deny-listed address, false once its block ends', () => {
+    gate.block(ATTACKER, T0 + 1000);
+    gate.setLists(list(), list('192.0.2.0/24'));
+    expect(gate.refuses(ATTACKER, T0)).toBe(true);
+    expect(gate.refuses('192.0.2.77', T0)).toBe(true);
+    expect(gate.refuses(ATTACKER, T0 + 1000)).toBe(false);
+  });
+
+  it('is false for an allow-listed address, even blocked and deny-listed', () => {
+    gate.setLists(list(OFFICE), list(OFFICE));
+    gate.block(OFFICE, null);
+    expect(gate.refuses(OFFICE, T0)).toBe(false);
+  });
+
+  it('ignores the rate: a new source past its limit is not refused by it, and it takes no token', () => {
+    expect(admitMany(OFFICE, 3, false, T0)).toEqual([ACCEPT, ACCEPT, DROP]);
+    expect(gate.refuses(OFFICE, T0)).toBe(false);
+    // Asking took nothing: one second on, exactly one new token is there.
+    for (let i = 0; i < 100; i++) gate.refuses(OFFICE, T0 + 1000);
+    expect(admitMany(OFFICE, 2, false, T0 + 1000)).toEqual([ACCEPT, DROP]);
+  });
+});

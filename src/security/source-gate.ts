@@ -139,6 +139,12 @@ export class SourceGate {
     return true;
   }
 
+  /** Blocked or deny-listed, and not allow-listed: refused whatever its rate. */
+  refuses(address: string, nowMs: number): boolean {
+    if (this.allow !== null && this.allow.has(address)) return false;
+    return this.isBlocked(address, nowMs) || (this.deny !== null && this.deny.has(address));
+  }
+
   /**
    * The verdict on a message from `address`; `isRegister` when its first bytes are
    * `REGISTER ` (known without parsing).

@@ -129,7 +129,7 @@ describe('transport layer on a stream that cannot be framed', () => {
 
   it('a refused source gets no answer to its unframeable request', async () => {
     layer = await TransportLayer.start(
-      options({ listen: listen('tcp:127.0.0.1:0'), guard: { admit: () => 1, screen: () => 0, retryAfter: () => 0 } }),
+      options({ listen: listen('tcp:127.0.0.1:0'), guard: { admit: () => 1, refuses: () => true, screen: () => 0, retryAfter: () => 0 } }),
     );
     expect(await exchange(TCP_REGISTER.replace('Content-Length: 0\r\n', ''))).toBe('');
   });
@@ -153,7 +153,7 @@ describe('UDP responses taken on their raw bytes', () => {
     layer = await TransportLayer.start(
       options({
         listen: listen('udp:127.0.0.1:0'),
-        guard: { admit: (address) => (admitted.push(address), 0), screen: () => 0, retryAfter: () => 0 },
+        guard: { admit: (address) => (admitted.push(address), 0), refuses: () => false, screen: () => 0, retryAfter: () => 0 },
         onRawResponse: (buf) => {
           raw.push(buf.toString('latin1'));
           return buf.includes('branch=ours');
@@ -164,8 +164,27 @@ describe('UDP responses taken on their raw bytes', () => {
     await send(layer.listeners[0]!.localPort, [response('ours'), response('theirs')]);
     await expect.poll(() => parsed.length).toBe(1);
     expect(raw).toHaveLength(2);
-    expect(admitted).toEqual(['127.0.0.1', '127.0.0.1']);
+    // Only the response that was not an answer to a ping was put to the rate limit.
+    expect(admitted).toEqual(['127.0.0.1']);
     expect(layer.counters.received).toBe(2);
+  });
+
+  it('an answer to a ping is not held to its source rate limit: 50 answers from a source the gate would refuse all arrive', async () => {
+    const taken: string[] = [];
+    let limited = 0;
+    layer = await TransportLayer.start(
+      options({
+        listen: listen('udp:127.0.0.1:0'),
+        // A source over its limit (verdict 1: drop), neither blocked nor denied.
+        guard: { admit: () => (limited++, 1), refuses: () => false, screen: () => 0, retryAfter: () => 0 },
+        onRawResponse: (buf) => buf.includes('branch=ours') && (taken.push(buf.toString('latin1')), true),
+      }),
+    );
+    await send(layer.listeners[0]!.localPort, [...Array.from({ length: 50 }, () => response('ours')), response('theirs')]);
+    await expect.poll(() => layer!.counters.refused).toBe(1);
+    expect(taken).toHaveLength(50);
+    // The rate limit saw only the response that answered nothing of ours.
+    expect(limited).toBe(1);
   });
 
   it('without a source gate the same happens after the flow is built', async () => {
@@ -184,12 +203,13 @@ describe('UDP responses taken on their raw bytes', () => {
     expect(layer.counters.received).toBe(2);
   });
 
-  it('a refused source\'s response is not looked at', async () => {
+  it('a blocked or denied source\'s response is not looked at', async () => {
     const raw: string[] = [];
     layer = await TransportLayer.start(
       options({
         listen: listen('udp:127.0.0.1:0'),
-        guard: { admit: () => 1, screen: () => 0, retryAfter: () => 0 },
+        // Blocked or denied: its answers count for nothing either.
+        guard: { admit: () => 1, refuses: () => true, screen: () => 0, retryAfter: () => 0 },
         onRawResponse: (buf) => (raw.push(buf.toString('latin1')), true),
       }),
     );

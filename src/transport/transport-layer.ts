@@ -39,6 +39,8 @@ export type GuardVerdict = 0 | 1 | 2 | 3;
  */
 export interface InboundGuard {
   admit(address: string, port: number, transport: string, isRegister: boolean, nowMs: number): GuardVerdict;
+  /** Blocked or deny-listed (and not allow-listed): refused whatever its rate. */
+  refuses(address: string, nowMs: number): boolean;
   screen(msg: SipRequest, flow: Flow, nowMs: number): GuardVerdict;
   retryAfter(flow: Flow, nowMs: number): number;
 }
@@ -174,16 +176,22 @@ export class TransportLayer {
    */
   private admitDatagram(buf: Buffer, address: string, port: number): boolean {
     this.counters.received++;
+    const guard = this.opts.guard!;
+    const now = this.now();
+    // A keep-alive answer is done with here, before the listener builds a flow for it: at
+    // 100,000 endpoints there are thousands a second, and all they need is their bytes. It
+    // was asked for, so it is not held to its source's rate limit: a NAT with a thousand
+    // phones behind it answers a thousand pings an interval, and right after a restart none
+    // of them has authenticated yet — limited, the answers would be lost and the address
+    // blocked as a flood, locking the whole site out. Blocked and denied sources stay out.
+    if (buf[0] === 0x53 && buf[3] === 0x2f && this.opts.onRawResponse !== undefined && !guard.refuses(address, now) && this.opts.onRawResponse(buf)) return false;
     // "REGISTER " — known from the first bytes, before anything is parsed.
     const isRegister = buf[0] === 0x52 && buf[1] === 0x45 && buf[2] === 0x47 && buf[8] === 0x20;
-    const v = this.opts.guard!.admit(address, port, 'UDP', isRegister, this.now());
+    const v = guard.admit(address, port, 'UDP', isRegister, now);
     if (v === 1) {
       this.counters.refused++;
       return false;
     }
-    // A keep-alive answer is done with here, before the listener builds a flow for it: at
-    // 100,000 endpoints there are thousands a second, and all they need is their bytes.
-    if (v === 0 && buf[0] === 0x53 && buf[3] === 0x2f && this.opts.onRawResponse !== undefined && this.opts.onRawResponse(buf)) return false;
     this.counters.received--; // counted again by inbound()
     this.udpVerdict = v;
     return true;
