@@ -34,8 +34,16 @@
 // (e.g. store.synchronous=normal); --modes on|off runs one mode. Server CPU is given for the
 // whole process and for its main thread (the event loop every REGISTER and ping goes through).
 //
+// --toggle SECONDS measures the other way: one server per round, keep-alive switched on and
+// off through the API every SECONDS (--settle ms after each switch not counted), so both modes
+// share one process, its heap and JIT, and the same minutes of the guest. Fresh servers per
+// mode differ by more than the effect: two servers both with keep-alive off, run as a pair,
+// gave p95 +4, −13, +15 and +10 % (RESULTS, fourth pass). --responder-pace MS makes the C
+// responder read every MS ms instead of being woken by each ping (a wake-up the server's
+// send pays for on loopback, which a NIC would not charge it).
+//
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
-//     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc]
+//     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc] [--toggle 5 --settle 500]
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
