@@ -113,13 +113,14 @@ describe('keep-alive and reachability', () => {
       expect(ping.from).toBe(`127.0.0.1:${server.port('UDP')}`);
       // About one a second (interval 1 s), not a burst. The window is measured, not assumed:
       // on a loaded machine this process's timer can fire late, and the pings that arrived
-      // meanwhile are counted too; a late ring makes up at most one turn.
+      // meanwhile are counted too. Over one: a late ring makes up at most one turn, and a ping
+      // handed to the sender thread just before the window leaves up to 5 ms into it.
       const before = c.requests.length;
       const t0 = Date.now();
       await new Promise((r) => setTimeout(r, 3000));
       const seconds = (Date.now() - t0) / 1000;
       expect(c.requests.length - before).toBeGreaterThanOrEqual(Math.floor(seconds) - 1);
-      expect(c.requests.length - before).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+      expect(c.requests.length - before).toBeLessThanOrEqual(Math.ceil(seconds) + 3);
     } finally {
       c.close();
     }
