@@ -14,7 +14,8 @@ if (process.platform !== 'linux') {
 }
 // npm hands its own node-gyp to install scripts; run by hand, the one on PATH.
 const gyp = process.env.npm_config_node_gyp;
-const [cmd, args] = gyp ? [process.execPath, [gyp, 'rebuild']] : ['node-gyp', ['rebuild']];
+// Quiet unless something goes wrong: compiler warnings and errors still show.
+const [cmd, args] = gyp ? [process.execPath, [gyp, 'rebuild', '--loglevel=warn']] : ['node-gyp', ['rebuild', '--loglevel=warn']];
 const r = spawnSync(cmd, args, { cwd: dir, stdio: 'inherit' });
 if (r.status !== 0) {
   console.warn('rollcall: the native UDP sender was not built (it needs a C compiler, python3 and make);');

@@ -21,6 +21,7 @@ import { Registrar, type RegistrarSettings } from '../registrar/registrar.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { StoreOp } from '../store/store.js';
 import { TransactionLayer } from '../transaction/server-transactions.js';
+import { UdpListener } from '../transport/udp-listener.js';
 import { nativeUdp } from '../transport/udp-sender-thread.js';
 import { TransportLayer } from '../transport/transport-layer.js';
 import { bindingView, type BindingView } from './binding-view.js';
@@ -244,7 +245,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
             memory: process.memoryUsage(),
             registrar: registrar.counters,
             transport: transport.counters,
-            keepAlive: { endpoints: keepAlive?.keepAlive.size ?? 0, ...keepAlive?.keepAlive.counters },
+            keepAlive: { endpoints: keepAlive?.keepAlive.size ?? 0, ...keepAlive?.keepAlive.counters, ...senderThreadCounters(transport) },
             journal: store.journal.stats,
           });
         case 'registrations.list': {
@@ -370,4 +371,22 @@ function splitHostPort(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
   const host = listen.slice(0, i);
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(i + 1)) };
+}
+
+/**
+ * What the UDP sender threads (udp-sender-thread.ts) sent and dropped, all sockets together;
+ * nothing when no socket has one.
+ */
+function senderThreadCounters(transport: TransportLayer): { threadSent?: number; threadDropped?: number } {
+  let sent = 0;
+  let dropped = 0;
+  let threads = 0;
+  for (const l of transport.listeners) {
+    if (!(l instanceof UdpListener) || l.senderThread === null) continue;
+    const c = l.senderThread.counters();
+    sent += c.sent;
+    dropped += c.dropped;
+    threads++;
+  }
+  return threads === 0 ? {} : { threadSent: sent, threadDropped: dropped };
 }
