@@ -304,6 +304,14 @@ static sender *unwrap(napi_env env, napi_value obj) {
   return p;
 }
 
+/** The sender of a function whose only argument it is; NULL when it is missing or not one. */
+static sender *only_sender_arg(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  return argc >= 1 ? unwrap(env, argv[0]) : NULL;
+}
+
 /** sendBatch(sender, buffer: Buffer, length: number): void — copies buffer[0..length) and hands it to the thread. */
 static napi_value send_batch(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -333,10 +341,7 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
 
 /** stopSender(sender): void — sends what was handed over, then ends the thread (before the socket is closed). */
 static napi_value stop_sender(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sender *s = argc >= 1 ? unwrap(env, argv[0]) : NULL;
+  sender *s = only_sender_arg(env, info);
   if (s == NULL) return throw_type(env, "stopSender(sender)");
   stop(s);
   return NULL;
@@ -344,10 +349,7 @@ static napi_value stop_sender(napi_env env, napi_callback_info info) {
 
 /** senderCounters(sender): [sent, dropped] */
 static napi_value sender_counters(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sender *s = argc >= 1 ? unwrap(env, argv[0]) : NULL;
+  sender *s = only_sender_arg(env, info);
   if (s == NULL) return throw_type(env, "senderCounters(sender)");
   pthread_mutex_lock(&s->mu);
   double sent = (double)s->sent, dropped = (double)s->dropped;

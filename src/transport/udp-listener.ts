@@ -30,8 +30,7 @@ export class UdpListener implements Listener {
   localAddress = '';
   localPort = 0;
   private readonly socket: Socket;
-  /** Null: sendSoon() sends from the event loop. */
-  senderThread: UdpSenderThread | null = null;
+  #senderThread: UdpSenderThread | null = null;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -63,7 +62,7 @@ export class UdpListener implements Listener {
       socket.once('error', failed);
       const bound = () => {
         socket.off('error', failed);
-        if (addon !== null) listener.senderThread = UdpSenderThread.start(addon, fd);
+        if (addon !== null) listener.#senderThread = UdpSenderThread.start(addon, fd);
         socket.on('error', opts.onError);
         const a = socket.address();
         listener.localAddress = a.address;
@@ -99,6 +98,11 @@ export class UdpListener implements Listener {
     return this.socket.getRecvBufferSize();
   }
 
+  /** Null: sendSoon() sends from the event loop. */
+  get senderThread(): UdpSenderThread | null {
+    return this.#senderThread;
+  }
+
   sendTo(buf: Buffer, address: string, port: number): void {
     this.socket.send(buf, port, address);
   }
@@ -108,12 +112,12 @@ export class UdpListener implements Listener {
    * when there is one (with the others queued in the same task, in one call), else at once.
    */
   sendSoon(buf: Buffer, address: string, port: number): void {
-    if (this.senderThread === null || !this.senderThread.queue(buf, address, port)) this.socket.send(buf, port, address);
+    if (this.#senderThread === null || !this.#senderThread.queue(buf, address, port)) this.socket.send(buf, port, address);
   }
 
   close(): Promise<void> {
     // The thread sends on this socket's descriptor: it ends before the descriptor is closed.
-    this.senderThread?.stop();
+    this.#senderThread?.stop();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 }
