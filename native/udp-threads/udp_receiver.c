@@ -1,17 +1,18 @@
-// The receiver thread of a UDP listener's response socket (udp_socket.c), Linux. At 100,000
-// endpoints the keep-alive's answers are thousands of datagrams a second; read by the event
-// loop, each one is a wake-up, a recvmsg, a Buffer and a callback that a REGISTER arriving
+// The reader of a UDP listener's response socket (udp_socket.c), Linux. At 100,000 endpoints
+// the keep-alive's answers are thousands of datagrams a second; read by node:dgram, each one
+// is an event-loop wake-up, a recvmsg, a Buffer and a callback that a REGISTER arriving
 // meanwhile waits for (bench/keep-alive.mjs). Here they are read in batches (recvmmsg),
 // recognised by our ping's branch and CSeq, and kept as small records (sequence number,
-// arrival time, source) that JavaScript takes on its keep-alive timer in one call.
+// arrival time from the kernel, source).
 //
-// Anything else that reaches the response socket (a response that is not a ping answer, or
-// one an endpoint rewrote so that it is not sure) goes to the event loop as it came, through
-// a thread-safe function: the registrar's checks and parser see it as they would have.
+// Who reads: the keep-alive's 10 ms timer, on the event loop, in the same call that takes
+// the records (takePingAnswers) — one system call for the ~33 answers of a slot, and no
+// thread to wake. A thread of its own reads only when the event loop has not for JS_IDLE_MS
+// (no keep-alive timer, or a stalled loop), so that a response is never left unread.
 //
-// Like the sender, the thread looks for datagrams every POLL_MS rather than being woken for
-// each (a wake-up per datagram is the cost this saves), and after DEEP_AFTER empty looks it
-// waits on the socket itself, so a response after a quiet spell is handed over at once.
+// Anything else on the response socket (a response that is not a ping answer, or one an
+// endpoint rewrote so that we are not sure) goes to the event loop as it came, through a
+// thread-safe function: the registrar's checks and parser see it as they would have.
 //
 // A ping-answer record: u32 sequence number, f64 arrival time (ms since the epoch), u16
 // source port, u8 address length, the source address as text. Little-endian.
@@ -36,6 +37,8 @@
 #define DGRAM_MAX 65536
 #define POLL_MS 5
 #define DEEP_AFTER 200
+/** The event loop read the socket this recently: the thread leaves it alone. */
+#define JS_IDLE_MS 50
 /** Ping answers kept for JavaScript at most (~1 MB); more are dropped and counted. */
 #define ANSWERS_MAX (1 << 20)
 /** Datagrams waiting for the event loop at most; more are dropped and counted. */
@@ -59,6 +62,9 @@ typedef struct receiver {
   unsigned char *answers;
   size_t answers_len;
   uint64_t taken, forwarded, dropped;
+  /** When the event loop last read the socket (monotonic ms; atomic), and its buffers for that. */
+  int64_t js_read_at;
+  struct reader *js_reader;
 } receiver;
 
 typedef struct datagram {
@@ -163,47 +169,71 @@ static void forward(receiver *r, const unsigned char *data, size_t len, uint16_t
   pthread_mutex_unlock(&r->mu);
 }
 
-static void *run(void *arg) {
-  receiver *r = arg;
-  static __thread struct mmsghdr msgs[RECV_BATCH];
-  static __thread struct iovec iovs[RECV_BATCH];
-  static __thread struct sockaddr_storage from[RECV_BATCH];
-  static __thread unsigned char control[RECV_BATCH][CMSG_SPACE(sizeof(struct timeval))];
-  unsigned char *bufs = malloc((size_t)RECV_BATCH * DGRAM_MAX);
-  if (bufs == NULL) return NULL;
-  int idle = 0;
+/** Buffers for one reader of the socket: the thread has its own, and so does the event loop. */
+typedef struct reader {
+  struct mmsghdr msgs[RECV_BATCH];
+  struct iovec iovs[RECV_BATCH];
+  struct sockaddr_storage from[RECV_BATCH];
+  unsigned char control[RECV_BATCH][CMSG_SPACE(sizeof(struct timeval))];
+  unsigned char bufs[RECV_BATCH][DGRAM_MAX];
+} reader;
+
+/** Reads everything waiting on the socket: ping answers kept, the rest forwarded. Returns how many datagrams. */
+static int drain(receiver *r, reader *rd) {
+  int total = 0;
   for (;;) {
     for (int i = 0; i < RECV_BATCH; i++) {
-      iovs[i] = (struct iovec){.iov_base = bufs + (size_t)i * DGRAM_MAX, .iov_len = DGRAM_MAX};
-      msgs[i].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = sizeof from[i], .msg_iov = &iovs[i], .msg_iovlen = 1, .msg_control = control[i], .msg_controllen = sizeof control[i]};
+      rd->iovs[i] = (struct iovec){.iov_base = rd->bufs[i], .iov_len = DGRAM_MAX};
+      rd->msgs[i].msg_hdr = (struct msghdr){.msg_name = &rd->from[i], .msg_namelen = sizeof rd->from[i], .msg_iov = &rd->iovs[i], .msg_iovlen = 1, .msg_control = rd->control[i], .msg_controllen = sizeof rd->control[i]};
     }
-    int n = recvmmsg(r->fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
-    if (n > 0) {
-      idle = 0;
-      for (int i = 0; i < n; i++) {
-        const unsigned char *data = iovs[i].iov_base;
-        size_t len = msgs[i].msg_len;
-        char addr[ADDR_TEXT];
-        uint16_t port = 0;
-        size_t addr_len = address_text(&from[i], addr, &port);
-        pthread_mutex_lock(&r->mu);
-        int64_t seq = ping_seq(r->marker, r->marker_len, r->seq_limit, data, len);
-        if (seq >= 0) put_answer(r, (uint32_t)seq, arrival_ms(&msgs[i].msg_hdr), port, addr, addr_len);
-        pthread_mutex_unlock(&r->mu);
-        if (seq < 0) forward(r, data, len, port, addr, addr_len);
-      }
-      if (n == RECV_BATCH) continue; /* more may be waiting */
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      idle++;
+    int n = recvmmsg(r->fd, rd->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return total;
+    total += n;
+    for (int i = 0; i < n; i++) {
+      const unsigned char *data = rd->bufs[i];
+      size_t len = rd->msgs[i].msg_len;
+      char addr[ADDR_TEXT];
+      uint16_t port = 0;
+      size_t addr_len = address_text(&rd->from[i], addr, &port);
+      pthread_mutex_lock(&r->mu);
+      int64_t seq = ping_seq(r->marker, r->marker_len, r->seq_limit, data, len);
+      if (seq >= 0) put_answer(r, (uint32_t)seq, arrival_ms(&rd->msgs[i].msg_hdr), port, addr, addr_len);
+      pthread_mutex_unlock(&r->mu);
+      if (seq < 0) forward(r, data, len, port, addr, addr_len);
     }
+    if (n < RECV_BATCH) return total;
+  }
+}
+
+static int64_t monotonic_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/**
+ * The thread reads only while the event loop does not: the keep-alive's timer reads the
+ * socket every 10 ms (take_ping_answers), and a wake-up of this thread would be the cost
+ * this is here to save. When no one has read for JS_IDLE_MS (no keep-alive timer, a stalled
+ * event loop), it reads every POLL_MS, and after DEEP_AFTER empty looks waits on the socket.
+ */
+static void *run(void *arg) {
+  receiver *r = arg;
+  reader *rd = malloc(sizeof *rd);
+  if (rd == NULL) return NULL;
+  int idle = 0;
+  for (;;) {
+    int js_reads = monotonic_ms() - __atomic_load_n(&r->js_read_at, __ATOMIC_RELAXED) < JS_IDLE_MS;
+    if (js_reads) idle = 0;
+    else if (drain(r, rd) > 0) idle = 0;
+    else idle++;
     struct pollfd p[2] = {{.fd = r->stop_fd, .events = POLLIN}, {.fd = r->fd, .events = POLLIN}};
     int deep = idle >= DEEP_AFTER;
-    poll(p, deep ? 2 : 1, deep ? -1 : POLL_MS);
+    poll(p, deep ? 2 : 1, deep ? -1 : js_reads ? JS_IDLE_MS : POLL_MS);
     if (p[0].revents != 0) break;
   }
-  free(bufs);
+  free(rd);
   return NULL;
 }
 
@@ -250,6 +280,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   napi_remove_env_cleanup_hook(env, cleanup_hook, r);
   if (!was_stopped) napi_release_threadsafe_function(r->forward, napi_tsfn_release);
   pthread_mutex_destroy(&r->mu);
+  free(r->js_reader);
   free(r->answers);
   free(r);
 }
@@ -333,6 +364,13 @@ napi_value take_ping_answers(napi_env env, napi_callback_info info) {
   void *out;
   size_t cap;
   if (r == NULL || napi_get_buffer_info(env, argv[1], &out, &cap) != napi_ok) return throw_type(env, "takePingAnswers(receiver, out)");
+  if (!r->stopped) {
+    if (r->js_reader == NULL) r->js_reader = malloc(sizeof *r->js_reader);
+    if (r->js_reader != NULL) {
+      __atomic_store_n(&r->js_read_at, monotonic_ms(), __ATOMIC_RELAXED);
+      drain(r, r->js_reader);
+    }
+  }
   pthread_mutex_lock(&r->mu);
   size_t n = 0;
   while (n + RECORD_HEAD <= r->answers_len) {

@@ -83,6 +83,17 @@ describe.runIf(linux)('UDP receiver thread', () => {
     expect(l.receiverThread!.counters()).toEqual({ pingAnswers: 2, forwarded: 0, dropped: 0 });
   });
 
+  it('reads the socket itself when the answers are taken: one just arrived is there at once', async () => {
+    const { l } = await listener('127.0.0.1');
+    l.receiverThread!.setPingMarker(Buffer.from(MARKER, 'latin1'), PING_SEQ_LIMIT);
+    const p = await phone('udp4', '127.0.0.1');
+    for (let i = 0; i < 5; i++) {
+      // Delivered into the socket's buffer by the time the send completes (loopback).
+      await new Promise<void>((resolve) => p.socket.send(answer(300 + i), l.localPort, '127.0.0.1', () => resolve()));
+      expect(take(l).map((g) => g.seq)).toEqual([300 + i]);
+    }
+  });
+
   it('keeps a burst of answers larger than one read, in order', async () => {
     const { l } = await listener('127.0.0.1');
     l.receiverThread!.setPingMarker(Buffer.from(MARKER, 'latin1'), PING_SEQ_LIMIT);
