@@ -64,8 +64,8 @@ export class KeepAlive {
   private readonly tag = randomBytes(4).toString('hex');
   /** How our branches start, up to the sequence number. */
   private readonly branchStart = `${PING_BRANCH_PREFIX}${this.tag}-`;
-  /** The same as bytes, to search a raw response for (and for the UDP receiver threads, udp-receiver-thread.ts). */
-  readonly branchStartBytes = Buffer.from(this.branchStart, 'latin1');
+  /** The same as bytes, to search a raw response for. */
+  private readonly branchStartBytes = Buffer.from(this.branchStart, 'latin1');
   private readonly writer = new OptionsPingWriter(this.tag);
   readonly counters: KeepAliveCounters = { pings: 0, answers: 0, misses: 0 };
 
@@ -146,7 +146,7 @@ export class KeepAlive {
         this.miss(b, s, 'connection closed');
         return;
       }
-      this.answered(b, 0, null);
+      this.answered(b, null);
       this.counters.pings++;
       conn.ping();
       return;
@@ -176,11 +176,11 @@ export class KeepAlive {
     }
   }
 
-  private answered(b: Binding, atMs: number, rttMs: number | null): void {
+  private answered(b: Binding, rttMs: number | null): void {
     b.misses = 0;
     if (rttMs !== null) {
       b.rttMs = rttMs;
-      b.lastSeenAt = atMs;
+      b.lastSeenAt = this.deps.now();
     }
     const was = b.reachable;
     b.reachable = true;
@@ -200,19 +200,7 @@ export class KeepAlive {
     if (seq < 0) return false;
     const b = this.pending.get(seq);
     if (b === undefined || !isOptionsAnswer(buf)) return false;
-    this.answer(b, this.deps.now());
-    return true;
-  }
-
-  /**
-   * An answer a UDP receiver thread recognised (the same test as onRawResponse, in C) and
-   * timed when it arrived (to the microsecond; kept in whole ms, as the clock here is): true
-   * when its ping is still awaited.
-   */
-  onPingAnswer(seq: number, atMs: number): boolean {
-    const b = this.pending.get(seq);
-    if (b === undefined) return false;
-    this.answer(b, Math.floor(atMs));
+    this.answer(b);
     return true;
   }
 
@@ -229,15 +217,15 @@ export class KeepAlive {
     if (!/^\d{1,10}$/.test(digits)) return false;
     const b = this.pending.get(Number(digits));
     if (b === undefined) return false;
-    this.answer(b, this.deps.now());
+    this.answer(b);
     return true;
   }
 
-  private answer(b: Binding, atMs: number): void {
+  private answer(b: Binding): void {
     this.pending.delete(b.pingSeq);
     b.pingSeq = -1;
     this.counters.answers++;
-    this.answered(b, atMs, Math.max(0, atMs - b.pingSentAt));
+    this.answered(b, Math.max(0, this.deps.now() - b.pingSentAt));
   }
 }
 

@@ -22,6 +22,7 @@ import { openSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.
 import type { StoreOp } from '../store/store.js';
 import { TransactionLayer } from '../transaction/server-transactions.js';
 import { UdpListener } from '../transport/udp-listener.js';
+import { nativeUdp } from '../transport/udp-sender-thread.js';
 import { TransportLayer } from '../transport/transport-layer.js';
 import { bindingView, type BindingView } from './binding-view.js';
 import { buildApiServer } from '../api/api-server.js';
@@ -134,7 +135,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     maxMessageSize: config.sip.maxMessageSize,
     udpReceiveBuffer: config.sip.udpReceiveBuffer,
     udpSendBuffer: config.sip.udpSendBuffer,
-    udpKeepAliveThreads: config.sip.udpKeepAliveThreads,
+    udpSenderThread: config.sip.udpSenderThread,
     tcpIdleTimeout: config.sip.tcpIdleTimeout,
     tls,
     forceRport: config.sip.forceRport,
@@ -244,7 +245,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
             memory: process.memoryUsage(),
             registrar: registrar.counters,
             transport: transport.counters,
-            keepAlive: { endpoints: keepAlive?.keepAlive.size ?? 0, ...keepAlive?.keepAlive.counters, ...keepAliveThreadCounters(transport) },
+            keepAlive: { endpoints: keepAlive?.keepAlive.size ?? 0, ...keepAlive?.keepAlive.counters, ...senderThreadCounters(transport) },
             journal: store.journal.stats,
           });
         case 'registrations.list': {
@@ -328,13 +329,11 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
   }
 
   for (const l of transport.listeners) log.info({ transport: l.transport, address: l.localAddress, port: l.localPort }, 'listening');
-  const udp = transport.listeners.filter((l): l is UdpListener => l instanceof UdpListener);
-  if (udp.length > 0 && !config.sip.udpKeepAliveThreads) log.info('UDP keep-alive pings and their answers are handled on the event loop (sip.udpKeepAliveThreads is false)');
-  else if (udp.length > 0) {
-    for (const l of udp) {
-      if (l.threadsUnavailable !== null) log.warn({ address: l.localAddress, port: l.localPort, reason: l.threadsUnavailable }, 'UDP keep-alive pings and their answers are handled on the event loop');
-    }
-    if (udp.every((l) => l.threadsUnavailable === null)) log.info('UDP keep-alive pings are sent, and their answers read, on threads of their own');
+  if (transport.listeners.some((l) => l.transport === 'UDP')) {
+    const native = nativeUdp();
+    if (!config.sip.udpSenderThread) log.info('UDP keep-alive pings are sent from the event loop (sip.udpSenderThread is false)');
+    else if (native.addon === null) log.warn({ reason: native.reason }, 'UDP keep-alive pings are sent from the event loop: the native sender is not available');
+    else log.info('UDP keep-alive pings are sent from a sender thread');
   }
   log.info({ domains: domains.domains(), defaultDomain: domains.default, dataDir: config.store.dataDir }, 'Rollcall is ready');
   if (store.accounts.domains().length === 0) {
@@ -375,23 +374,19 @@ function splitHostPort(listen: string): { host: string; port: number } {
 }
 
 /**
- * What the UDP keep-alive threads (udp-native.ts) did, all sockets together: datagrams the
- * sender threads sent and dropped, ping answers the receiver threads kept, datagrams they
- * handed to the event loop and dropped. Nothing when no socket has them.
+ * What the UDP sender threads (udp-sender-thread.ts) sent and dropped, all sockets together;
+ * nothing when no socket has one.
  */
-function keepAliveThreadCounters(transport: TransportLayer): { threadSent?: number; threadDropped?: number; threadAnswers?: number; threadForwarded?: number; threadReceiveDropped?: number } {
-  const out = { threadSent: 0, threadDropped: 0, threadAnswers: 0, threadForwarded: 0, threadReceiveDropped: 0 };
+function senderThreadCounters(transport: TransportLayer): { threadSent?: number; threadDropped?: number } {
+  let sent = 0;
+  let dropped = 0;
   let threads = 0;
   for (const l of transport.listeners) {
-    if (!(l instanceof UdpListener) || l.senderThread === null || l.receiverThread === null) continue;
-    const s = l.senderThread.counters();
-    const r = l.receiverThread.counters();
-    out.threadSent += s.sent;
-    out.threadDropped += s.dropped;
-    out.threadAnswers += r.pingAnswers;
-    out.threadForwarded += r.forwarded;
-    out.threadReceiveDropped += r.dropped;
+    if (!(l instanceof UdpListener) || l.senderThread === null) continue;
+    const c = l.senderThread.counters();
+    sent += c.sent;
+    dropped += c.dropped;
     threads++;
   }
-  return threads === 0 ? {} : out;
+  return threads === 0 ? {} : { threadSent: sent, threadDropped: dropped };
 }

@@ -1,4 +1,4 @@
-// The UDP sender thread (native/udp-threads) on real sockets: datagrams queued in one task
+// The UDP sender thread (native/udp-sender) on real sockets: datagrams queued in one task
 // leave from the listener's own port, so a NAT pinhole opened by the phone's REGISTER is the
 // one the ping goes through; the socket still receives; errors look like node:dgram's.
 
@@ -6,7 +6,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Flow } from './transport.js';
 import { UdpListener } from './udp-listener.js';
-import { nativeUdp } from './udp-native.js';
+import { nativeUdp } from './udp-sender-thread.js';
 
 const native = nativeUdp();
 // Built by `npm ci` (scripts/build-native.mjs) wherever there is a compiler; on Linux its
@@ -19,8 +19,8 @@ afterEach(async () => {
   for (const x of open.splice(0)) await x.close();
 });
 
-async function listener(host: string, threads: boolean, onMessage: (buf: Buffer, flow: Flow) => void = () => {}): Promise<UdpListener> {
-  const l = await UdpListener.open({ host, port: 0, receiveBuffer: 1 << 20, sendBuffer: 1 << 20, onMessage, onError: () => {}, threads });
+async function listener(host: string, senderThread: boolean, onMessage: (buf: Buffer, flow: Flow) => void = () => {}): Promise<UdpListener> {
+  const l = await UdpListener.open({ host, port: 0, receiveBuffer: 1 << 20, sendBuffer: 1 << 20, onMessage, onError: () => {}, senderThread });
   open.push(l);
   return l;
 }
@@ -98,7 +98,7 @@ describe.runIf(linux)('UDP sender thread', () => {
     expect(l.senderThread!.counters()).toEqual({ sent: 2, dropped: 1 });
   });
 
-  it('leaves receiving requests to the event loop: a datagram to the socket reaches onMessage with its source', async () => {
+  it('leaves receiving to the event loop: a datagram to the socket reaches onMessage with its source', async () => {
     const seen: Array<{ text: string; port: number }> = [];
     const l = await listener('127.0.0.1', true, (buf, flow) => seen.push({ text: buf.toString(), port: flow.remotePort }));
     const r = await receiver('udp4', '127.0.0.1');
@@ -117,14 +117,14 @@ describe.runIf(linux)('UDP sender thread', () => {
     await until(() => r.got.length === 50);
     expect(r.got.length).toBe(50);
     // The port is free again: the descriptor was closed, once.
-    const again = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, threads: true });
+    const again = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, senderThread: true });
     open.push(again);
     expect(again.localPort).toBe(l.localPort);
   });
 
   it('refuses a port in use with an error like node:dgram, naming the address', async () => {
     const l = await listener('127.0.0.1', true);
-    const err = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, threads: true }).then(
+    const err = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, senderThread: true }).then(
       () => null,
       (e: NodeJS.ErrnoException) => e,
     );

@@ -101,19 +101,14 @@ describe('keep-alive and reachability', () => {
       expect(cli.stdout).toMatch(/REACHABILITY/);
       expect(cli.stdout).toMatch(/sip:n1@ka\.test .* yes +reachable \(\d+ ms\)/);
       // `rollcall status` counts the keep-alive's work.
-      const status = JSON.parse(rollcall(['status', '--json', '--data-dir', dataDir]).stdout) as { keepAlive: { endpoints: number; pings: number; answers: number; threadSent?: number; threadDropped?: number; threadAnswers?: number; threadForwarded?: number; threadReceiveDropped?: number } };
+      const status = JSON.parse(rollcall(['status', '--json', '--data-dir', dataDir]).stdout) as { keepAlive: { endpoints: number; pings: number; answers: number; threadSent?: number; threadDropped?: number } };
       expect(status.keepAlive.endpoints).toBeGreaterThanOrEqual(1);
       expect(status.keepAlive.answers).toBeGreaterThanOrEqual(1);
       expect(status.keepAlive.pings).toBeGreaterThanOrEqual(status.keepAlive.answers);
-      // On Linux the UDP pings went out through the sender thread and their answers came in
-      // through the receiver thread (native/udp-threads), none dropped; nothing else came in
-      // on the response socket.
+      // On Linux the UDP pings went through the sender thread (native/udp-sender), none dropped.
       if (process.platform === 'linux') {
         expect(status.keepAlive.threadSent).toBeGreaterThanOrEqual(status.keepAlive.answers);
         expect(status.keepAlive.threadDropped).toBe(0);
-        expect(status.keepAlive.threadAnswers).toBeGreaterThanOrEqual(status.keepAlive.answers);
-        expect(status.keepAlive.threadForwarded).toBe(0);
-        expect(status.keepAlive.threadReceiveDropped).toBe(0);
       }
       // The OPTIONS reached the phone through its source address (the Contact's 192.168.1.71 is unreachable here).
       expect(c.requests.length).toBeGreaterThanOrEqual(1);
