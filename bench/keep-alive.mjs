@@ -35,7 +35,11 @@
 // whole process and for its main thread (the event loop every REGISTER and ping goes through).
 //
 // --toggle SECONDS measures the other way: one server per round, keep-alive switched on and
-// off through the API every SECONDS (--settle ms after each switch not counted), so both modes
+// off through the API every SECONDS (--settle ms after each switch not counted, default half
+// of SECONDS: a switch re-tracks every binding, and what that leaves behind, garbage above
+// all, lands in the seconds after it in both phases alike, which dilutes the difference: the
+// same build read -1.6 to +9.3 % at p95 with 500 ms, +7.9 to +26.2 % with 2500; RESULTS,
+// fifth pass), so both modes
 // share one process, its heap and JIT, and the same minutes of the guest. Fresh servers per
 // mode differ by more than the effect: two servers both with keep-alive off, run as a pair,
 // gave p95 +4, −13, +15 and +10 % (RESULTS, fourth pass). --responder-pace MS makes the C
@@ -43,7 +47,7 @@
 // send pays for on loopback, which a NIC would not charge it).
 //
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
-//     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc] [--toggle 5 --settle 500]
+//     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc] [--toggle 5 --settle 2500]
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -89,10 +93,10 @@ const TIMELINE = arg('timeline', null);
 /**
  * --toggle SECONDS: one server per round, keep-alive switched on and off through the API
  * (PATCH /api/settings) every SECONDS; each REGISTER counts for the mode it started in, except
- * those that started within --settle ms (default 500) of a switch.
+ * those that started within --settle ms (default: half a phase) of a switch.
  */
 const TOGGLE = Number(arg('toggle', '0'));
-const SETTLE = Number(arg('settle', '500'));
+const SETTLE = Number(arg('settle', String(TOGGLE * 500)));
 const timeline = TIMELINE === null && TOGGLE === 0 ? null : [];
 /**
  * With --trace-gc, the server's main-thread collections in the measured window: each pause
