@@ -11,7 +11,7 @@ import { Binding } from '../registrar/binding.js';
 import { BindingTable } from '../registrar/binding-table.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { TransportLayer } from '../transport/transport-layer.js';
-import { wireKeepAlive, type ServerKeepAlive } from './keep-alive-wiring.js';
+import { RETRACK_SLICE, wireKeepAlive, type ServerKeepAlive } from './keep-alive-wiring.js';
 
 let wired: ServerKeepAlive | null = null;
 afterEach(() => {
@@ -97,6 +97,26 @@ describe('keep-alive wiring', () => {
       change({ target: 'all' });
       await until(() => pinged.size === 200, 2500);
       expect(pinged.size).toBe(200);
+    });
+
+    it('re-tracks a large table in slices, with the event loop free between them', async () => {
+      let config = validateConfig({ nat: { keepAlive: { interval: 30, maxMisses: 1000, enabled: false, target: 'all' } } }, 'test');
+      const now = Date.now();
+      const table = new BindingTable(now, () => 0.1);
+      const listener = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060, sendTo: () => {} };
+      const transport = { listeners: [listener], ownAddresses: () => new Set(['127.0.0.1']) } as unknown as TransportLayer;
+      const N = RETRACK_SLICE * 2 + 500;
+      for (let i = 1; i <= N; i++) table.put(binding(i, now));
+      wired = wireKeepAlive(table, { reachability: () => {} } as unknown as Registrar, transport, () => config, { debug: () => {} } as unknown as Logger);
+      expect(wired.keepAlive.size).toBe(0);
+      config = validateConfig({ nat: { keepAlive: { interval: 30, maxMisses: 1000, enabled: true, target: 'all' } } }, 'test');
+      wired.settingsChanged();
+      // One slice now; the rest after the event loop has had its turn.
+      expect(wired.keepAlive.size).toBe(RETRACK_SLICE);
+      await new Promise((r) => setImmediate(r));
+      expect(wired.keepAlive.size).toBe(RETRACK_SLICE * 2);
+      await until(() => wired!.keepAlive.size === N, 1000);
+      expect(wired.keepAlive.size).toBe(N);
     });
 
     it('turned off: the pings stop at once', async () => {
