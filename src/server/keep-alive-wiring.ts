@@ -146,7 +146,7 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
       // from now on, not from their next REGISTER (up to an hour away). Those no longer
       // wanted leave the ring here too, rather than as their slots come up. In slices with
       // the event loop's I/O between them: all 100,000 at once held REGISTERs up for
-      // 15–30 ms. Meanwhile the ring asks each binding whether it is still wanted before
+      // 15–32 ms. Meanwhile the ring asks each binding whether it is still wanted before
       // pinging it, and bindings that register are tracked by put(), so the walk can lag.
       const all = table.snapshot();
       const walk = ++retrackWalk;
