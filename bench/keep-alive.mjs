@@ -341,8 +341,13 @@ async function load(port, rate, warmup, seconds, window) {
   for (const p of pending.values()) if (p.measured) failed++;
   sock.close();
   lat.sort((a, b) => a - b);
-  const pct = (p) => Number(lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))]?.toFixed(2));
+  const pct = (p) => percentile(lat, p);
   return { ok: lat.length, failed, p50: pct(50), p95: pct(95), p99: pct(99), max: Number(lat.at(-1)?.toFixed(2)), latencies: lat };
+}
+
+/** The p-th percentile of an ascending list, in ms to two decimals (the nearest-rank value). */
+function percentile(sorted, p) {
+  return Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]?.toFixed(2));
 }
 
 /** An authenticated REGISTER of account c1 from the responder's address. */
@@ -496,7 +501,7 @@ async function runToggled(round) {
   const out = {};
   for (const mode of ['off', 'on']) {
     const l = lat[mode].sort((x, y) => x - y);
-    const pct = (p) => Number(l[Math.min(l.length - 1, Math.floor((p / 100) * l.length))].toFixed(2));
+    const pct = (p) => percentile(l, p);
     out[mode] = { ok: l.length, failed: r.failed, p50: pct(50), p95: pct(95), p99: pct(99), max: Number(l.at(-1).toFixed(2)), latencies: l,
       serverCpuPct: Number(((cpu[mode].all / cpu[mode].s) * 100).toFixed(1)), mainThreadCpuPct: Number(((cpu[mode].main / cpu[mode].s) * 100).toFixed(1)) };
   }
@@ -516,7 +521,7 @@ if (TOGGLE > 0) {
   responderProc.stdin.write('exit\n');
   const all = (list) => list.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const [aoff, aon] = [all(runs.off), all(runs.on)];
-  const q = (l, p) => Number(l[Math.min(l.length - 1, Math.floor((p / 100) * l.length))].toFixed(2));
+  const q = percentile;
   const pct = (a, b) => `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)} %`;
   const ratio = (key) => runs.on.map((r, i) => pct(runs.off[i][key], r[key])).join(', ');
   console.log(`toggled every ${TOGGLE} s, ${ROUNDS} rounds, responder ${responder.kind}, ${PIN ? 'pinned' : 'unpinned'} — pooled (${aoff.length} off, ${aon.length} on): ` +
@@ -575,7 +580,7 @@ const middle = (xs) => {
 const pctOf = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
 const pooled = (list) => {
   const all = list.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  return (p) => Number(all[Math.min(all.length - 1, Math.floor((p / 100) * all.length))].toFixed(2));
+  return (p) => percentile(all, p);
 };
 const [poff, pon] = [pooled(runs.off), pooled(runs.on)];
 console.log(`per round, on against off — p50 ${ratios('p50').map(pctOf).join(', ')} (median ${pctOf(middle(ratios('p50')))}); ` +
