@@ -374,19 +374,22 @@ function splitHostPort(listen: string): { host: string; port: number } {
 }
 
 /**
- * What the UDP sender threads (udp-sender-thread.ts) sent and dropped, all sockets together;
- * nothing when no socket has one.
+ * What the UDP sender threads (udp-sender-thread.ts) sent and dropped, all sockets together,
+ * and how many of those sent the event loop sent for a starved thread; nothing when no socket
+ * has one.
  */
-function senderThreadCounters(transport: TransportLayer): { threadSent?: number; threadDropped?: number } {
+function senderThreadCounters(transport: TransportLayer): { threadSent?: number; threadDropped?: number; threadLate?: number } {
   let sent = 0;
   let dropped = 0;
+  let late = 0;
   let threads = 0;
   for (const l of transport.listeners) {
     if (!(l instanceof UdpListener) || l.senderThread === null) continue;
     const c = l.senderThread.counters();
     sent += c.sent;
     dropped += c.dropped;
+    late += c.late;
     threads++;
   }
-  return threads === 0 ? {} : { threadSent: sent, threadDropped: dropped };
+  return threads === 0 ? {} : { threadSent: sent, threadDropped: dropped, threadLate: late };
 }

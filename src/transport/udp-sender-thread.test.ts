@@ -3,10 +3,11 @@
 // one the ping goes through; the socket still receives; errors look like node:dgram's.
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Flow } from './transport.js';
 import { UdpListener } from './udp-listener.js';
-import { nativeUdp } from './udp-sender-thread.js';
+import { closeUdpSocket, nativeUdp, openUdpSocket, UdpSenderThread } from './udp-sender-thread.js';
 
 const native = nativeUdp();
 // Built by `npm ci` (scripts/build-native.mjs) wherever there is a compiler; on Linux its
@@ -63,7 +64,7 @@ describe.runIf(linux)('UDP sender thread', () => {
       expect(g.from.address).toBe('127.0.0.1');
     }
     await until(() => l.senderThread!.counters().sent === 400);
-    expect(l.senderThread!.counters()).toEqual({ sent: 400, dropped: 0 });
+    expect(l.senderThread!.counters()).toEqual({ sent: 400, dropped: 0, late: 0 });
   });
 
   it('sends at once after a long idle spell, when the thread sleeps until it is signalled', async () => {
@@ -95,7 +96,7 @@ describe.runIf(linux)('UDP sender thread', () => {
     l.sendSoon(Buffer.from('two'), '127.0.0.1', r.port);
     await until(() => r.got.length === 2 && l.senderThread!.counters().dropped === 1);
     expect(r.got.map((g) => g.text)).toEqual(['one', 'two']);
-    expect(l.senderThread!.counters()).toEqual({ sent: 2, dropped: 1 });
+    expect(l.senderThread!.counters()).toEqual({ sent: 2, dropped: 1, late: 0 });
   });
 
   it('leaves receiving to the event loop: a datagram to the socket reaches onMessage with its source', async () => {
@@ -120,6 +121,57 @@ describe.runIf(linux)('UDP sender thread', () => {
     const again = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, senderThread: true });
     open.push(again);
     expect(again.localPort).toBe(l.localPort);
+  });
+
+  it('runs at SCHED_IDLE, so that it never takes the core from the event loop', async () => {
+    await listener('127.0.0.1', true);
+    // /proc/self/task/TID/stat: field 41 is the scheduling policy (SCHED_IDLE is 5).
+    const policies: number[] = [];
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== 'rc-udp-sender') continue;
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        policies.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    expect(policies.length).toBeGreaterThan(0);
+    expect(policies.every((p) => p === 5)).toBe(true);
+  });
+
+  it('has the event loop send what waited 50 ms for a starved thread, and counts it late', async () => {
+    const addon = native.addon!;
+    const fd = openUdpSocket(addon, '127.0.0.1', 0, false);
+    // A thread that looks for work once a minute stands in for one that gets no core.
+    const t = UdpSenderThread.start(addon, fd, 60_000);
+    open.push({ close: () => (t.stop(), closeUdpSocket(fd)) });
+    const r = await receiver('udp4', '127.0.0.1');
+    t.queue(Buffer.from('first'), '127.0.0.1', r.port);
+    t.flush();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(r.got.length).toBe(0);
+    // The next hand-over finds the first batch 50 ms old: both leave from here, now.
+    t.queue(Buffer.from('second'), '127.0.0.1', r.port);
+    t.flush();
+    expect(t.counters()).toEqual({ sent: 2, dropped: 0, late: 2 });
+    await until(() => r.got.length === 2);
+    expect(r.got.map((g) => g.text)).toEqual(['first', 'second']);
+  });
+
+  it('sends what is still queued when stopped, without waiting for the thread to look', async () => {
+    const addon = native.addon!;
+    const fd = openUdpSocket(addon, '127.0.0.1', 0, false);
+    const t = UdpSenderThread.start(addon, fd, 60_000);
+    const r = await receiver('udp4', '127.0.0.1');
+    t.queue(Buffer.from('at stop'), '127.0.0.1', r.port);
+    t.flush();
+    const began = Date.now();
+    t.stop();
+    closeUdpSocket(fd);
+    expect(Date.now() - began).toBeLessThan(1000);
+    await until(() => r.got.length === 1);
+    expect(r.got[0]?.text).toBe('at stop');
   });
 
   it('refuses a port in use with an error like node:dgram, naming the address', async () => {

@@ -3,7 +3,9 @@
 // thousands of datagrams a second, and from the event loop each one costs a send call, a
 // SendWrap and a system call (over loopback also the receiver's wake-up) that a REGISTER
 // arriving meanwhile waits for (bench/keep-alive.mjs). Here the event loop copies a batch into
-// one buffer and makes one call; the thread sends it with sendmmsg.
+// one buffer and makes one call; the thread sends it with sendmmsg. The thread runs at
+// SCHED_IDLE, so it never takes the core from a REGISTER; a batch that waits 50 ms for it (the
+// core saturated) is sent by the event loop at its next hand-over and counted as late.
 //
 // The addon is built at install (`npm ci` runs node-gyp). Where it is not (no compiler, not
 // Linux), nativeUdp() says why and the pings go out from the event loop as before.
@@ -13,10 +15,10 @@ import { createRequire } from 'node:module';
 
 interface UdpSenderAddon {
   openSocket(address: string, port: number, ipv6Only: boolean): number;
-  startSender(fd: number): object;
+  startSender(fd: number, pollMs?: number): object;
   sendBatch(sender: object, buf: Buffer, length: number): void;
   stopSender(sender: object): void;
-  senderCounters(sender: object): [number, number];
+  senderCounters(sender: object): [number, number, number];
 }
 
 /** From dist/transport and src/transport alike. */
@@ -84,8 +86,9 @@ export class UdpSenderThread {
     private readonly sender: object,
   ) {}
 
-  static start(addon: UdpSenderAddon, fd: number): UdpSenderThread {
-    return new UdpSenderThread(addon, addon.startSender(fd));
+  /** pollMs: how often the thread looks for work (5 ms; longer only in tests). */
+  static start(addon: UdpSenderAddon, fd: number, pollMs?: number): UdpSenderThread {
+    return new UdpSenderThread(addon, addon.startSender(fd, pollMs));
   }
 
   /**
@@ -123,10 +126,13 @@ export class UdpSenderThread {
     this.used = 0;
   }
 
-  /** Datagrams the thread sent, and dropped (no route, or the socket buffer stayed full). */
-  counters(): { sent: number; dropped: number } {
-    const [sent, dropped] = this.addon.senderCounters(this.sender);
-    return { sent, dropped };
+  /**
+   * Datagrams sent, and dropped (no route, or the socket buffer stayed full); of those sent,
+   * `late`: sent by the event loop because they had waited 50 ms for the thread.
+   */
+  counters(): { sent: number; dropped: number; late: number } {
+    const [sent, dropped, late] = this.addon.senderCounters(this.sender);
+    return { sent, dropped, late };
   }
 
   /** Sends what is queued and ends the thread; before the socket is closed. */
