@@ -15,7 +15,7 @@
 // The thread runs at SCHED_IDLE: it gets a core only when nothing else of ordinary priority
 // wants it, so a REGISTER arriving while it sends never waits for it. On one core its sends
 // (over loopback, with the receiver's whole receive path) otherwise took turns with the event
-// loop, and that was most of what the pings added to REGISTER p95 (bench/RESULTS.md). A
+// loop, and that was much of what the pings added to REGISTER p95 (bench/RESULTS.md). A
 // thread at SCHED_IDLE can starve while the core is saturated: a batch that has waited
 // STARVED_MS for it is sent by the event loop itself at its next hand-over, so pings are late
 // by at most that much, never lost.
