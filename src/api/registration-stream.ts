@@ -11,6 +11,8 @@ export interface LiveStats {
   registered: number;
   expiring: number;
   aors: number;
+  /** Bindings flagged unreachable (the keep-alive got no answer, or their connection closed). */
+  unreachable: number;
   /** Accepted REGISTERs per second over the last 10 s. */
   ratePerSecond: number;
 }
@@ -31,11 +33,11 @@ export class RegistrationStream {
   private readonly clients = new Set<Client>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly acceptedSamples: number[] = [];
-  private latest: LiveStats = { registered: 0, expiring: 0, aors: 0, ratePerSecond: 0 };
+  private latest: LiveStats = { registered: 0, expiring: 0, aors: 0, unreachable: 0, ratePerSecond: 0 };
   private countedAt = 0;
 
   constructor(
-    private readonly counts: () => { registered: number; expiring: number; aors: number },
+    private readonly counts: () => Omit<LiveStats, 'ratePerSecond'>,
     private readonly accepted: () => number,
   ) {
     this.acceptedSamples.push(accepted());

@@ -273,8 +273,12 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
       () => {
         const t = Date.now();
         let expiring = 0;
-        for (const b of table.all()) if (b.status(t, settings.expiringShare) === 'Expiring') expiring++;
-        return { registered: table.size - expiring, expiring, aors: table.aorCount };
+        let unreachable = 0;
+        for (const b of table.all()) {
+          if (b.status(t, settings.expiringShare) === 'Expiring') expiring++;
+          if (b.reachable === false) unreachable++;
+        }
+        return { registered: table.size - expiring, expiring, aors: table.aorCount, unreachable };
       },
       () => registrar.counters.accepted,
     );

@@ -139,6 +139,7 @@ describe.skipIf(!HAS_CHROMIUM)('web console in a real browser', () => {
     await expect.poll(() => r.getByTestId('remaining').textContent(), { timeout: 5000 }).not.toBe(first);
     // The header's counters come from the stream's `stats` events.
     await expect.poll(() => page.getByTestId('stat-registered').textContent(), { timeout: 5000 }).toBe('1');
+    expect(await page.getByTestId('stat-unreachable').textContent()).toBe('0');
   });
 
   it.skipIf(!SIPP_AVAILABLE)('filters by IP wildcard: 127.0.0.x shows the phone, 10.x.x.x the empty state', async () => {

@@ -158,6 +158,8 @@ describe('keep-alive and reachability', () => {
       // The filter: n2, and n1 if its closed socket has missed enough pings by now; never d1.
       expect(unreachableOnly.items.map((r) => r.number)).toContain('n2');
       expect(unreachableOnly.items.every((r) => r.reachability === 'unreachable')).toBe(true);
+      // Counted in the stats (the console's header), refreshed every second.
+      await until('n2 counted unreachable', async () => ((await admin.json<{ unreachable: number }>('GET', '/api/stats')).unreachable >= 1 ? true : undefined));
       const history = await historyWith('n2', 'unreachable');
       expect(history.items.find((e) => e.type === 'unreachable')?.reason).toBe('no answer to 2 OPTIONS pings');
       // It answers again: reachable, and that is an event too.

@@ -96,6 +96,7 @@ export interface Stats {
   readonly registered: number;
   readonly expiring: number;
   readonly aors: number;
+  readonly unreachable: number;
   readonly ratePerSecond: number;
 }
 

@@ -96,6 +96,12 @@ function StatsBar() {
           {stats ? stats.aors.toLocaleString() : '—'}
         </span>
       </span>
+      <span class="stat" title="Bindings whose endpoint stopped answering the keep-alive, or whose connection closed">
+        <span class="stat-label">Unreachable</span>
+        <span class={`stat-value ${stats && stats.unreachable > 0 ? 'stat-warn' : ''}`} data-testid="stat-unreachable">
+          {stats ? stats.unreachable.toLocaleString() : '—'}
+        </span>
+      </span>
       <span class="stat" title="Accepted REGISTERs per second over the last 10 s">
         <span class="stat-label">Rate</span>
         <span class="stat-value" data-testid="stat-rate">
