@@ -67,6 +67,18 @@ export function Layout({ user, route, onLogout, children }: LayoutProps) {
   );
 }
 
+/** One figure of the header; a dash until the first stats arrive. */
+function Stat({ label, title, testId, value, warn = false }: { label: string; title: string; testId: string; value: string | null; warn?: boolean }) {
+  return (
+    <span class="stat" title={title}>
+      <span class="stat-label">{label}</span>
+      <span class={`stat-value ${warn ? 'stat-warn' : ''}`} data-testid={testId}>
+        {value ?? '—'}
+      </span>
+    </span>
+  );
+}
+
 function StatsBar() {
   const [stats, setStats] = useState<Stats | null>(null);
   const stream = useStreamState();
@@ -78,36 +90,17 @@ function StatsBar() {
   useStreamEvent('stats', (d) => setStats(d as Stats));
   return (
     <div class="stats" aria-live="off">
-      <span class="stat" title="Current bindings">
-        <span class="stat-label">Registered</span>
-        <span class="stat-value" data-testid="stat-registered">
-          {stats ? stats.registered.toLocaleString() : '—'}
-        </span>
-      </span>
-      <span class="stat" title="Bindings close to expiry">
-        <span class="stat-label">Expiring</span>
-        <span class={`stat-value ${stats && stats.expiring > 0 ? 'stat-warn' : ''}`} data-testid="stat-expiring">
-          {stats ? stats.expiring.toLocaleString() : '—'}
-        </span>
-      </span>
-      <span class="stat" title="Address-of-records with at least one binding">
-        <span class="stat-label">AORs</span>
-        <span class="stat-value" data-testid="stat-aors">
-          {stats ? stats.aors.toLocaleString() : '—'}
-        </span>
-      </span>
-      <span class="stat" title="Bindings whose endpoint stopped answering the keep-alive, or whose connection closed">
-        <span class="stat-label">Unreachable</span>
-        <span class={`stat-value ${stats && stats.unreachable > 0 ? 'stat-warn' : ''}`} data-testid="stat-unreachable">
-          {stats ? stats.unreachable.toLocaleString() : '—'}
-        </span>
-      </span>
-      <span class="stat" title="Accepted REGISTERs per second over the last 10 s">
-        <span class="stat-label">Rate</span>
-        <span class="stat-value" data-testid="stat-rate">
-          {stats ? `${rate(stats.ratePerSecond)}/s` : '—'}
-        </span>
-      </span>
+      <Stat label="Registered" title="Current bindings" testId="stat-registered" value={stats && stats.registered.toLocaleString()} />
+      <Stat label="Expiring" title="Bindings close to expiry" testId="stat-expiring" value={stats && stats.expiring.toLocaleString()} warn={stats !== null && stats.expiring > 0} />
+      <Stat label="AORs" title="Address-of-records with at least one binding" testId="stat-aors" value={stats && stats.aors.toLocaleString()} />
+      <Stat
+        label="Unreachable"
+        title="Bindings whose endpoint stopped answering the keep-alive, or whose connection closed"
+        testId="stat-unreachable"
+        value={stats && stats.unreachable.toLocaleString()}
+        warn={stats !== null && stats.unreachable > 0}
+      />
+      <Stat label="Rate" title="Accepted REGISTERs per second over the last 10 s" testId="stat-rate" value={stats && `${rate(stats.ratePerSecond)}/s`} />
       <span class={`live live-${stream}`} data-testid="live-state" title={stream === 'live' ? 'Live updates are on' : 'Live updates are reconnecting'}>
         <span class="live-dot" aria-hidden="true" />
         {stream === 'live' ? 'Live' : stream === 'connecting' ? 'Connecting' : 'Offline'}
