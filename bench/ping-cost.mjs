@@ -41,7 +41,7 @@ const ka = new KeepAlive({
   settings: () => settings,
   sendDatagram: (b, buf) => {
     sent[nSent++] = buf;
-    return true;
+    return -1;
   },
   localHost: (b) => b.localAddress,
   onUnreachable: () => {},

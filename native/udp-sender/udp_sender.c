@@ -23,6 +23,12 @@
 // A batch is one buffer of entries, each: u16 payload length, u16 port, u8 address length,
 // the address as text (IPv4 or IPv6, with a %scope allowed), the payload. Integers are
 // little-endian.
+//
+// Each batch comes with a ticket. Just before its first datagram goes out, how long it waited
+// since it was handed over is written to a ring of (ticket, ms) pairs that JavaScript passed
+// in and reads: a ping's round-trip time is measured from when it was queued, and without
+// this it would include the thread's wait (up to POLL_MS, up to STARVED_MS on a busy core).
+// Written before the send, so an answer can never be read before its ping's entry.
 
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -54,8 +60,10 @@
 
 typedef struct block {
   struct block *next;
-  /** When it was handed over (CLOCK_MONOTONIC, ms). */
-  int64_t queued_ms;
+  /** When it was handed over (CLOCK_MONOTONIC, µs). */
+  int64_t queued_us;
+  /** Its ticket (see above); negative: none. */
+  double ticket;
   size_t len;
   unsigned char data[];
 } block;
@@ -75,6 +83,10 @@ typedef struct sender {
   uint64_t sent, dropped;
   /** Of `sent`, how many the event loop sent because the thread was starved. */
   uint64_t late;
+  /** The (ticket, ms waited) ring, `ring_pairs` pairs, held by `ring_ref`; NULL: none. */
+  double *ring;
+  uint32_t ring_pairs;
+  napi_ref ring_ref;
   napi_env env;
 } sender;
 
@@ -134,6 +146,21 @@ static uint64_t send_all(sender *s, struct mmsghdr *msgs, int n, int may_wait) {
   return dropped;
 }
 
+static int64_t now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/** Writes how long `b` waited to its ticket's place in the ring: the wait, then the ticket that vouches for it. */
+static void record_wait(sender *s, const block *b) {
+  if (s->ring == NULL || b->ticket < 0) return;
+  double *pair = s->ring + 2 * ((uint64_t)b->ticket % s->ring_pairs);
+  double waited = (double)(now_us() - b->queued_us) / 1000.0;
+  __atomic_store(&pair[1], &waited, __ATOMIC_RELAXED);
+  __atomic_store(&pair[0], &b->ticket, __ATOMIC_RELEASE);
+}
+
 /** Sends one handed-over block; returns how many of its datagrams went out. */
 static uint64_t send_block(sender *s, const block *b, int may_wait) {
   static __thread struct mmsghdr msgs[MMSG_BATCH];
@@ -142,6 +169,7 @@ static uint64_t send_block(sender *s, const block *b, int may_wait) {
   uint64_t sent = 0, dropped = 0;
   int n = 0;
   size_t at = 0;
+  record_wait(s, b);
   while (at + 5 <= b->len) {
     const unsigned char *e = b->data + at;
     size_t payload_len = (size_t)e[0] | ((size_t)e[1] << 8);
@@ -176,12 +204,6 @@ static uint64_t send_block(sender *s, const block *b, int may_wait) {
   s->dropped += dropped;
   pthread_mutex_unlock(&s->mu);
   return sent;
-}
-
-static int64_t now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /** Sends and frees a list of blocks; returns how many datagrams went out. */
@@ -260,6 +282,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   sender *s = data;
   stop(s);
   napi_remove_env_cleanup_hook(env, cleanup_hook, s);
+  if (s->ring_ref != NULL) napi_delete_reference(env, s->ring_ref);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s);
@@ -317,25 +340,48 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
 }
 
 /**
- * startSender(fd: number, pollMs?: number): object — the thread, stopped when the object is
- * collected or by stopSender. pollMs (default POLL_MS) is how often it looks for work, the
- * first time one pollMs after the start.
+ * startSender(fd: number, pollMs?: number, ring?: Float64Array): object — the thread, stopped
+ * when the object is collected or by stopSender. pollMs (default POLL_MS) is how often it
+ * looks for work, the first time one pollMs after the start. ring: (ticket, ms waited) pairs,
+ * written as batches go out (an even length; held until the thread ends).
  */
 static napi_value start_sender(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, poll_ms = POLL_MS;
-  napi_valuetype t2 = napi_undefined;
+  napi_valuetype t2 = napi_undefined, t3 = napi_undefined;
   if (argc >= 2) napi_typeof(env, argv[1], &t2);
+  if (argc >= 3) napi_typeof(env, argv[2], &t3);
   if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
       (t2 != napi_undefined && (napi_get_value_int32(env, argv[1], &poll_ms) != napi_ok || poll_ms < 1)))
-    return throw_type(env, "startSender(fd, pollMs?)");
+    return throw_type(env, "startSender(fd, pollMs?, ring?)");
+  double *ring = NULL;
+  size_t ring_len = 0;
+  if (t3 != napi_undefined) {
+    bool is_typed = false;
+    napi_typedarray_type kind;
+    void *ring_data = NULL;
+    if (napi_is_typedarray(env, argv[2], &is_typed) != napi_ok || !is_typed ||
+        napi_get_typedarray_info(env, argv[2], &kind, &ring_len, &ring_data, NULL, NULL) != napi_ok || kind != napi_float64_array || ring_len < 2 ||
+        ring_len % 2 != 0 || ring_len / 2 > UINT32_MAX)
+      return throw_type(env, "startSender: ring must be a Float64Array of (ticket, ms) pairs");
+    ring = ring_data;
+  }
   sender *s = calloc(1, sizeof *s);
   if (s == NULL) return throw_errno(env, "calloc", ENOMEM);
   s->fd = fd;
   s->poll_ms = poll_ms;
   s->env = env;
+  if (ring != NULL) {
+    /* Held for as long as the thread may write to it: released after it is joined. */
+    if (napi_create_reference(env, argv[2], 1, &s->ring_ref) != napi_ok) {
+      free(s);
+      return throw_type(env, "startSender: cannot hold the ring");
+    }
+    s->ring = ring;
+    s->ring_pairs = (uint32_t)(ring_len / 2);
+  }
   pthread_mutex_init(&s->mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -344,6 +390,7 @@ static napi_value start_sender(napi_env env, napi_callback_info info) {
   pthread_condattr_destroy(&ca);
   int err = pthread_create(&s->thread, NULL, run, s);
   if (err != 0) {
+    if (s->ring_ref != NULL) napi_delete_reference(env, s->ring_ref);
     free(s);
     return throw_errno(env, "pthread_create", err);
   }
@@ -373,22 +420,31 @@ static sender *only_sender_arg(napi_env env, napi_callback_info info) {
   return argc >= 1 ? unwrap(env, argv[0]) : NULL;
 }
 
-/** sendBatch(sender, buffer: Buffer, length: number): void — copies buffer[0..length) and hands it to the thread. */
+/**
+ * sendBatch(sender, buffer: Buffer, length: number, ticket?: number): void — copies
+ * buffer[0..length) and hands it to the thread; the ticket (an integer ≥ 0) names its entry in
+ * the ring of waits.
+ */
 static napi_value send_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   sender *s = argc >= 3 ? unwrap(env, argv[0]) : NULL;
   void *data;
   size_t cap;
   uint32_t len;
-  if (s == NULL || napi_get_buffer_info(env, argv[1], &data, &cap) != napi_ok || napi_get_value_uint32(env, argv[2], &len) != napi_ok || len > cap)
-    return throw_type(env, "sendBatch(sender, buffer, length)");
+  double ticket = -1;
+  napi_valuetype t4 = napi_undefined;
+  if (argc >= 4) napi_typeof(env, argv[3], &t4);
+  if (s == NULL || napi_get_buffer_info(env, argv[1], &data, &cap) != napi_ok || napi_get_value_uint32(env, argv[2], &len) != napi_ok || len > cap ||
+      (t4 != napi_undefined && (napi_get_value_double(env, argv[3], &ticket) != napi_ok || !(ticket >= 0) || ticket > 9007199254740991.0 || ticket != (double)(int64_t)ticket)))
+    return throw_type(env, "sendBatch(sender, buffer, length, ticket?)");
   if (s->stopping) return throw_type(env, "sendBatch: the sender is stopped");
   block *b = malloc(sizeof *b + len);
   if (b == NULL) return throw_errno(env, "malloc", ENOMEM);
   b->next = NULL;
-  b->queued_ms = now_ms();
+  b->queued_us = now_us();
+  b->ticket = ticket;
   b->len = len;
   memcpy(b->data, data, len);
   block *starved = NULL;
@@ -396,7 +452,7 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
   if (s->tail != NULL) s->tail->next = b;
   else s->head = b;
   s->tail = b;
-  if (b->queued_ms - s->head->queued_ms >= STARVED_MS) {
+  if (b->queued_us - s->head->queued_us >= STARVED_MS * 1000) {
     /* The thread has not run for STARVED_MS: the event loop sends the queue itself. */
     starved = s->head;
     s->head = s->tail = NULL;

@@ -37,6 +37,8 @@ export class Binding implements WheelItem {
   pingSeq = -1;
   /** When that keep-alive was sent, epoch ms (meaningful while pingSeq ≥ 0). */
   pingSentAt = 0;
+  /** Its send ticket (KeepAliveDeps.sendDatagram) when it was queued to go out later, else -1. */
+  pingTicket = -1;
 
   constructor(
     readonly id: number,

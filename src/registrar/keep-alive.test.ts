@@ -13,7 +13,8 @@ function binding(id: number, nat: boolean, path: string[] = []): Binding {
   return b;
 }
 
-function harness(settings: Partial<KeepAliveSettings> = {}) {
+/** queued: the pings go out later, each with a ticket, and have waited sendDelay(ticket) ms. */
+function harness(settings: Partial<KeepAliveSettings> = {}, queued?: { sendDelay: (ticket: number) => number }) {
   const s: KeepAliveSettings = { enabled: true, target: 'nat', interval: 1, maxMisses: 3, ...settings };
   let now = T0;
   const sent: Array<{ b: Binding; msg: SipRequest; text: string }> = [];
@@ -24,8 +25,9 @@ function harness(settings: Partial<KeepAliveSettings> = {}) {
       const msg = parseMessage(buf, 'datagram');
       if (msg.kind !== 'request') throw new Error(`not a request: ${buf.toString()}`);
       sent.push({ b, msg, text: buf.toString() });
-      return true;
+      return queued === undefined ? -1 : 100 + sent.length;
     },
+    sendDelay: queued === undefined ? undefined : (_b, ticket) => queued.sendDelay(ticket),
     localHost: () => '198.51.100.1',
     onUnreachable: (b, reason) => changes.push(`unreachable ${b.id} (${reason})`),
     onReachable: (b) => changes.push(`reachable ${b.id}`),
@@ -82,6 +84,29 @@ describe('KeepAlive', () => {
     expect(b.misses).toBe(0);
     // The same answer again (a retransmission) matches nothing.
     expect(h.ka.onResponse(h.answer(msg))).toBe(false);
+  });
+
+  it('leaves out of the RTT the time a ping waited to go out after it was queued, known by its ticket', () => {
+    const asked: number[] = [];
+    const h = harness({}, { sendDelay: (ticket) => (asked.push(ticket), 4.4) });
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    const { msg } = h.sent[0]!;
+    expect(b.pingTicket).toBe(101);
+    const seen = h.advance(7) - b.pingSentAt;
+    expect(seen).toBeGreaterThanOrEqual(7);
+    expect(h.ka.onRawResponse(h.answerText(msg))).toBe(true);
+    expect(asked).toEqual([101]);
+    // What the clock saw since the visit, less the 4.4 ms in the queue, in whole ms.
+    expect(b.rttMs).toBe(Math.round(seen - 4.4));
+    // A wait longer than the clock saw (a coarser clock) is never a negative RTT.
+    const late = harness({}, { sendDelay: () => 1e6 });
+    const c = binding(2, true);
+    late.ka.track(c);
+    late.turn();
+    expect(late.ka.onResponse(late.answer(late.sent[0]!.msg))).toBe(true);
+    expect(c.rttMs).toBe(0);
   });
 
   it('takes an answer from its raw bytes (no parse); what it cannot be sure of is left to the parser', () => {

@@ -26,8 +26,17 @@ export interface KeepAliveSettings {
 
 export interface KeepAliveDeps {
   readonly settings: () => KeepAliveSettings;
-  /** Sends a datagram to the binding's received address and port, from the socket its REGISTER came in on. */
-  readonly sendDatagram: (b: Binding, buf: Buffer) => boolean;
+  /**
+   * Sends a datagram to the binding's received address and port, from the socket its REGISTER
+   * came in on. Returns a ticket (≥ 0) when the datagram was queued to go out a little later,
+   * for sendDelay(); -1 when it went out at once, or could not.
+   */
+  readonly sendDatagram: (b: Binding, buf: Buffer) => number;
+  /**
+   * How long, in ms, the datagram sendDatagram() gave this ticket for waited to go out: not
+   * part of the round-trip time. 0 when not known.
+   */
+  readonly sendDelay?: (b: Binding, ticket: number) => number;
   /** The sent-by of our Via for a ping to `b` (the local address its REGISTER came in on). */
   readonly localHost: (b: Binding) => string;
   /** The endpoint answered no ping `maxMisses` times in a row (or its connection is gone). */
@@ -164,7 +173,7 @@ export class KeepAlive {
     b.pingSentAt = this.deps.now();
     this.pending.set(seq, b);
     this.counters.pings++;
-    this.deps.sendDatagram(b, buf);
+    b.pingTicket = this.deps.sendDatagram(b, buf);
   }
 
   private miss(b: Binding, s: KeepAliveSettings, reason: string): void {
@@ -225,7 +234,10 @@ export class KeepAlive {
     this.pending.delete(b.pingSeq);
     b.pingSeq = -1;
     this.counters.answers++;
-    this.answered(b, Math.max(0, this.deps.now() - b.pingSentAt));
+    // Timed from the visit; a ping queued for the sender thread left later than that.
+    const waited = b.pingTicket >= 0 && this.deps.sendDelay !== undefined ? this.deps.sendDelay(b, b.pingTicket) : 0;
+    // Whole ms: a small integer in the binding, not a new heap number per answer.
+    this.answered(b, Math.max(0, Math.round(this.deps.now() - b.pingSentAt - waited)));
   }
 }
 

@@ -51,17 +51,17 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
     settings: () => config().nat.keepAlive,
     sendDatagram: (b: Binding, buf: Buffer) => {
       const l = udpListener(b);
-      if (l === undefined) return false;
+      if (l === undefined) return -1;
       try {
         // A ping can wait for the end of this batch: with a sender thread, the batch goes in one call.
-        if (l.sendSoon !== undefined) l.sendSoon(buf, b.sourceAddress, b.sourcePort);
-        else l.sendTo(buf, b.sourceAddress, b.sourcePort);
-        return true;
+        if (l.sendSoon !== undefined) return l.sendSoon(buf, b.sourceAddress, b.sourcePort);
+        l.sendTo(buf, b.sourceAddress, b.sourcePort);
       } catch (err) {
         log.debug({ err, to: `${b.sourceAddress}:${b.sourcePort}` }, 'keep-alive not sent');
-        return false;
       }
+      return -1;
     },
+    sendDelay: (b, ticket) => udpListener(b)?.sendDelay?.(ticket) ?? 0,
     // A wildcard bind has no address of its own to put in the Via: one of the machine's.
     localHost: (b) => (b.localAddress === '0.0.0.0' || b.localAddress === '::' ? fallbackHost(b.localAddress === '::') : b.localAddress),
     onUnreachable: (b, reason) => registrar.reachability(b, 'unreachable', reason, config().nat.keepAlive.removeUnreachable),

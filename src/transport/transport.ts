@@ -52,9 +52,12 @@ export interface Listener {
   sendTo(buf: Buffer, address: string, port: number): void;
   /**
    * UDP: sends a datagram that can wait until the current task ends, with the others queued
-   * in it, from a sender thread when the socket has one (udp-sender-thread.ts).
+   * in it, from a sender thread when the socket has one (udp-sender-thread.ts). Returns a
+   * ticket for sendDelay(), -1 when the datagram went out at once.
    */
-  sendSoon?(buf: Buffer, address: string, port: number): void;
+  sendSoon?(buf: Buffer, address: string, port: number): number;
+  /** UDP: how long, in ms, the datagram with this sendSoon() ticket waited to go out (0: not known). */
+  sendDelay?(ticket: number): number;
   close(): Promise<void>;
 }
 

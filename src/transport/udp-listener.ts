@@ -110,9 +110,17 @@ export class UdpListener implements Listener {
   /**
    * Sends a datagram that can wait for the end of the current task: from the sender thread
    * when there is one (with the others queued in the same task, in one call), else at once.
+   * Returns a ticket for sendDelay(), or -1 when it went out at once.
    */
-  sendSoon(buf: Buffer, address: string, port: number): void {
-    if (this.#senderThread === null || !this.#senderThread.queue(buf, address, port)) this.socket.send(buf, port, address);
+  sendSoon(buf: Buffer, address: string, port: number): number {
+    const ticket = this.#senderThread === null ? -1 : this.#senderThread.queue(buf, address, port);
+    if (ticket < 0) this.socket.send(buf, port, address);
+    return ticket;
+  }
+
+  /** How long, in ms, the datagram sendSoon() gave this ticket for waited to go out; 0 when not known. */
+  sendDelay(ticket: number): number {
+    return ticket < 0 || this.#senderThread === null ? 0 : this.#senderThread.sendDelay(ticket);
   }
 
   close(): Promise<void> {

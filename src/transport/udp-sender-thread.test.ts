@@ -147,16 +147,45 @@ describe.runIf(linux)('UDP sender thread', () => {
     const t = UdpSenderThread.start(addon, fd, 60_000);
     open.push({ close: () => (t.stop(), closeUdpSocket(fd)) });
     const r = await receiver('udp4', '127.0.0.1');
-    t.queue(Buffer.from('first'), '127.0.0.1', r.port);
+    const first = t.queue(Buffer.from('first'), '127.0.0.1', r.port);
     t.flush();
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(r.got.length).toBe(0);
     // The next hand-over finds the first batch 50 ms old: both leave from here, now.
-    t.queue(Buffer.from('second'), '127.0.0.1', r.port);
+    const second = t.queue(Buffer.from('second'), '127.0.0.1', r.port);
     t.flush();
     expect(t.counters()).toEqual({ sent: 2, dropped: 0, late: 2 });
+    // Their waits are known at once: the first's the whole 80 ms, the second's next to none.
+    expect(t.sendDelay(first)).toBeGreaterThanOrEqual(75);
+    expect(t.sendDelay(second)).toBeLessThan(50);
     await until(() => r.got.length === 2);
     expect(r.got.map((g) => g.text)).toEqual(['first', 'second']);
+  });
+
+  it('tells how long each batch waited to go out, by the ticket queue() gave it', async () => {
+    const addon = native.addon!;
+    const fd = openUdpSocket(addon, '127.0.0.1', 0, false);
+    // The thread's first look comes 200 ms after its start: the first batch waits that long.
+    const t = UdpSenderThread.start(addon, fd, 200);
+    open.push({ close: () => (t.stop(), closeUdpSocket(fd)) });
+    const r = await receiver('udp4', '127.0.0.1');
+    const a = t.queue(Buffer.from('a'), '127.0.0.1', r.port);
+    // Queued in the same task: the same batch, the same ticket.
+    expect(t.queue(Buffer.from('b'), '127.0.0.1', r.port)).toBe(a);
+    expect(a).toBeGreaterThanOrEqual(0);
+    await Promise.resolve();
+    // Handed over, not sent: nothing known yet.
+    expect(t.sendDelay(a)).toBe(0);
+    await until(() => r.got.length === 2);
+    expect(r.got.map((g) => g.text)).toEqual(['a', 'b']);
+    expect(t.sendDelay(a)).toBeGreaterThanOrEqual(150);
+    expect(t.sendDelay(a)).toBeLessThan(2000);
+    // The next task's datagram is the next batch, with a wait of its own.
+    const c = t.queue(Buffer.from('c'), '127.0.0.1', r.port);
+    expect(c).toBe(a + 1);
+    await until(() => r.got.length === 3);
+    expect(t.sendDelay(c)).toBeGreaterThan(0);
+    expect(t.sendDelay(c)).toBeLessThan(2000);
   });
 
   it('sends what is still queued when stopped, without waiting for the thread to look', async () => {
@@ -190,7 +219,8 @@ describe('UDP listener without a sender thread', () => {
     const l = await listener('127.0.0.1', false);
     expect(l.senderThread).toBeNull();
     const r = await receiver('udp4', '127.0.0.1');
-    l.sendSoon(Buffer.from('direct'), '127.0.0.1', r.port);
+    expect(l.sendSoon(Buffer.from('direct'), '127.0.0.1', r.port)).toBe(-1);
+    expect(l.sendDelay(-1)).toBe(0);
     await until(() => r.got.length === 1);
     expect(r.got[0]?.text).toBe('direct');
     expect(r.got[0]?.from.port).toBe(l.localPort);

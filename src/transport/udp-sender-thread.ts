@@ -15,8 +15,8 @@ import { createRequire } from 'node:module';
 
 interface UdpSenderAddon {
   openSocket(address: string, port: number, ipv6Only: boolean): number;
-  startSender(fd: number, pollMs?: number): object;
-  sendBatch(sender: object, buf: Buffer, length: number): void;
+  startSender(fd: number, pollMs?: number, ring?: Float64Array): object;
+  sendBatch(sender: object, buf: Buffer, length: number, ticket?: number): void;
   stopSender(sender: object): void;
   senderCounters(sender: object): [number, number, number];
 }
@@ -74,9 +74,22 @@ export function closeUdpSocket(fd: number): void {
 const BATCH_BYTES = 65536;
 const ENTRY_HEAD = 5;
 
+/**
+ * Batches whose wait is remembered: at ~100 hand-overs a second while pinging, the last 40 s
+ * or so, longer than any answer is waited for at the default 30 s interval. A power of two
+ * that divides TICKET_LIMIT, so that a ticket's place in the ring stays put when they wrap.
+ */
+const WAIT_RING = 4096;
+/** Tickets wrap below 2^30, so that they stay small integers in V8 (no heap number per ping). */
+const TICKET_LIMIT = 1 << 30;
+/** sendDelay() of a ticket it knows nothing of. */
+const NO_WAIT = 0;
+
 export class UdpSenderThread {
   private readonly batch = Buffer.allocUnsafe(BATCH_BYTES);
   private used = 0;
+  /** The ticket of the batch being filled: its place in `waits`. */
+  private ticket = 0;
   private flushQueued = false;
   private stopped = false;
   private readonly flushNow = () => this.flush();
@@ -84,21 +97,25 @@ export class UdpSenderThread {
   private constructor(
     private readonly addon: UdpSenderAddon,
     private readonly sender: object,
+    /** (ticket, ms the batch waited before it went out) pairs, written by the thread. */
+    private readonly waits: Float64Array,
   ) {}
 
   /** pollMs: how often the thread looks for work (5 ms; longer only in tests). */
   static start(addon: UdpSenderAddon, fd: number, pollMs?: number): UdpSenderThread {
-    return new UdpSenderThread(addon, addon.startSender(fd, pollMs));
+    // -1: no ticket yet in any place, so that ticket 0 is not found before it is written.
+    const waits = new Float64Array(2 * WAIT_RING).fill(-1);
+    return new UdpSenderThread(addon, addon.startSender(fd, pollMs, waits), waits);
   }
 
   /**
    * Queues a datagram: it is handed to the thread when the current task ends, with every
-   * other queued in it. False when it cannot go this way (too large, or stopped): send it
-   * from the event loop.
+   * other queued in it. Returns its batch's ticket, for sendDelay(); -1 when it cannot go this
+   * way (too large, or stopped): send it from the event loop.
    */
-  queue(buf: Buffer, address: string, port: number): boolean {
+  queue(buf: Buffer, address: string, port: number): number {
     const need = ENTRY_HEAD + address.length + buf.length;
-    if (this.stopped || need > BATCH_BYTES || address.length > 63) return false;
+    if (this.stopped || need > BATCH_BYTES || address.length > 63) return -1;
     if (this.used + need > BATCH_BYTES) this.flush();
     const b = this.batch;
     let at = this.used;
@@ -115,15 +132,27 @@ export class UdpSenderThread {
       this.flushQueued = true;
       queueMicrotask(this.flushNow);
     }
-    return true;
+    return this.ticket;
   }
 
   /** Hands what is queued to the thread now. */
   flush(): void {
     this.flushQueued = false;
     if (this.used === 0 || this.stopped) return;
-    this.addon.sendBatch(this.sender, this.batch, this.used);
+    this.addon.sendBatch(this.sender, this.batch, this.used, this.ticket);
     this.used = 0;
+    this.ticket = (this.ticket + 1) % TICKET_LIMIT;
+  }
+
+  /**
+   * How long, in ms, the batch with this ticket waited before its datagrams went out (for a
+   * ping's round-trip time); 0 when that is not known (not sent yet, or so long ago that its
+   * place in the ring has been taken).
+   */
+  sendDelay(ticket: number): number {
+    const at = 2 * (ticket % WAIT_RING);
+    // The thread writes the wait first and the ticket last: a matching ticket vouches for it.
+    return this.waits[at] === ticket ? this.waits[at + 1]! : NO_WAIT;
   }
 
   /**
