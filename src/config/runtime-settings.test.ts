@@ -26,7 +26,7 @@ const NOT_RUNTIME =
   'security.lockout.maxUsernameFailures, security.lockout.maxAttemptsPerCallId, security.floodBlock.enabled, security.floodBlock.threshold, ' +
   'security.floodBlock.window, security.floodBlock.duration, security.unauthorizedResponse, ' +
   'security.scannerAgents, security.blockScanners, security.failureRetentionDays, nat.flowTimer, nat.keepAlive.enabled, nat.keepAlive.target, ' +
-  'nat.keepAlive.interval, nat.keepAlive.maxMisses, nat.keepAlive.removeUnreachable, nat.lostConnection)';
+  'nat.keepAlive.interval, nat.keepAlive.maxMisses, nat.keepAlive.removeUnreachable, nat.keepAlive.throughPath, nat.lostConnection)';
 
 /** The description the schema declares for a dotted key. */
 function schemaDescription(key: string): string | undefined {
@@ -110,6 +110,7 @@ describe('runtimeKeyInfo', () => {
       'nat.keepAlive.interval': 'integer',
       'nat.keepAlive.maxMisses': 'integer',
       'nat.keepAlive.removeUnreachable': 'boolean',
+      'nat.keepAlive.throughPath': 'boolean',
       'nat.lostConnection': 'enum',
       'security.scannerAgents': 'list',
       'security.blockScanners': 'boolean',

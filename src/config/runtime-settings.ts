@@ -55,6 +55,7 @@ export const RUNTIME_KEYS = [
   'nat.keepAlive.interval',
   'nat.keepAlive.maxMisses',
   'nat.keepAlive.removeUnreachable',
+  'nat.keepAlive.throughPath',
   'nat.lostConnection',
 ] as const;
 export type RuntimeKey = (typeof RUNTIME_KEYS)[number];

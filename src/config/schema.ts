@@ -314,6 +314,12 @@ export const natSchema = z
         interval: seconds.min(1).default(30).describe('Seconds between two pings of one endpoint. Pings are spread evenly over the interval.'),
         maxMisses: z.number().int().min(1).default(3).describe('Pings in a row without an answer after which the endpoint is flagged unreachable (an `unreachable` event).'),
         removeUnreachable: z.boolean().default(false).describe('Also remove the binding of an endpoint flagged unreachable (an `unreachable` event, then `removed`).'),
+        throughPath: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Also ping bindings registered through an edge proxy (Path, RFC 3327): an OPTIONS to the proxy the REGISTER came from, over the same transport, with the Path as its Route set, so that the proxy takes it to the endpoint. Off: keeping those endpoints\' NAT open is the proxy\'s job, and their reachability stays unknown.',
+          ),
       })
       .strict()
       .prefault({})

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../sip/parser.js';
-import type { SipRequest, SipResponse } from '../sip/message.js';
+import { headerValues, type SipRequest, type SipResponse } from '../sip/message.js';
 import type { Connection } from '../transport/transport.js';
 import { Binding } from './binding.js';
 import { KEEP_ALIVE_TICK_MS, KeepAlive, type KeepAliveSettings } from './keep-alive.js';
@@ -53,7 +53,7 @@ function harness(settings: Partial<KeepAliveSettings> = {}, queued?: { sendDelay
 }
 
 describe('KeepAlive', () => {
-  it('pings only NATed bindings with target nat, every binding with target all, never one behind a Path', () => {
+  it('pings only NATed bindings with target nat, every binding with target all, none behind a Path by default', () => {
     const h = harness();
     const natted = binding(1, true);
     const direct = binding(2, false);
@@ -66,6 +66,61 @@ describe('KeepAlive', () => {
     h.sent.length = 0;
     h.turn();
     expect(h.sent.map((p) => p.b.id).sort()).toEqual([1, 2]);
+  });
+
+  it('with throughPath, pings an endpoint behind an edge proxy with its Path as the Route set, to where its REGISTER came from', () => {
+    const h = harness({ throughPath: true });
+    const path = ['<sip:edge1.example.com;lr>', '<sip:10.0.0.9:5070;lr;ob>'];
+    const proxied = binding(3, true, path);
+    const direct = binding(2, false, path.slice(0, 1));
+    for (const b of [proxied, direct]) h.ka.track(b);
+    h.turn();
+    // The target still decides: with `nat`, the proxied endpoint flagged NAT only.
+    expect(h.sent.map((p) => p.b.id)).toEqual([3]);
+    const { msg, text } = h.sent[0]!;
+    expect(text.split('\r\n')[0]).toBe('OPTIONS sip:u3@192.168.1.3:5060 SIP/2.0');
+    expect(headerValues(msg, 'route')).toEqual([path.join(', ')]);
+    expect(text).toContain('\r\nRoute: <sip:edge1.example.com;lr>, <sip:10.0.0.9:5070;lr;ob>\r\n');
+    // The rest is the usual ping, so the proxy's forwarding of the answer is matched as usual.
+    expect(msg.callId).toMatch(/^z9hG4bK-rcka-[0-9a-f]+-\d+@198\.51\.100\.1$/);
+    h.advance(3);
+    expect(h.ka.onRawResponse(h.answerText(msg))).toBe(true);
+    expect(proxied.reachable).toBe(true);
+    // Off (the default), the proxy is left to keep them: nothing is sent.
+    Object.assign(h.s, { throughPath: false });
+    h.ka.track(proxied);
+    h.sent.length = 0;
+    h.turn();
+    expect(h.sent).toEqual([]);
+  });
+
+  it('with throughPath, a proxy\'s connection carries an OPTIONS for the endpoint behind it, not a CRLF ping, and its answer is what counts', () => {
+    const h = harness({ throughPath: true, maxMisses: 2 });
+    const b = binding(1, true, ['<sip:edge.example.com;transport=tcp;lr>']);
+    let pings = 0;
+    const onConn: Buffer[] = [];
+    const conn = { id: 8, closed: false, send: (buf: Buffer) => (onConn.push(buf), true), ping: () => void pings++ } as unknown as Connection;
+    b.connection = conn;
+    b.transport = 'TCP';
+    h.ka.track(b);
+    h.turn();
+    expect(pings).toBe(0);
+    expect(h.sent).toEqual([]); // not a datagram
+    expect(onConn).toHaveLength(1);
+    const req = parseMessage(onConn[0]!, 'stream');
+    if (req.kind !== 'request') throw new Error('not a request');
+    expect(req.method).toBe('OPTIONS');
+    expect(req.via[0]!.raw).toMatch(/^SIP\/2\.0\/TCP 198\.51\.100\.1:5060;branch=/);
+    expect(headerValues(req, 'route')).toEqual(['<sip:edge.example.com;transport=tcp;lr>']);
+    // The connection being open is not an answer: unanswered, the endpoint is unreachable.
+    expect(b.reachable).toBe(null);
+    h.turn();
+    h.turn();
+    expect(h.changes).toEqual(['unreachable 1 (no answer to 2 OPTIONS pings)']);
+    const last = parseMessage(onConn.at(-1)!, 'stream');
+    if (last.kind !== 'request') throw new Error('not a request');
+    expect(h.ka.onResponse(h.answer(last))).toBe(true);
+    expect(h.changes).toEqual(['unreachable 1 (no answer to 2 OPTIONS pings)', 'reachable 1']);
   });
 
   it('sends an OPTIONS to the contact, with rport, and an answer of any status marks it reachable with its RTT', () => {

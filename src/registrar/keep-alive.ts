@@ -3,6 +3,10 @@
 // endpoint is there and refreshes its NAT binding), a ping on a connection flow — CRLFCRLF on
 // TCP/TLS (RFC 5626 §4.4.1), a ping frame on WebSocket (Connection.ping) — where the
 // connection still being open is the answer (a lost one is reported by the listener at once).
+// An endpoint registered through an edge proxy (Path, RFC 3327) is left to that proxy unless
+// `throughPath` asks for it: then it gets an OPTIONS with its Path as the Route set, sent to
+// the proxy the REGISTER came from on the same flow, and the proxy's forwarding of the
+// endpoint's answer is the answer.
 // A ping not answered by the time of the next one is a miss; `maxMisses` in a row flag the
 // endpoint unreachable, and an answer flags it reachable again. Every transition goes to the
 // owner, which records the event and, if configured, removes the binding.
@@ -13,12 +17,14 @@
 import { randomBytes } from 'node:crypto';
 import { getParam, type SipResponse } from '../sip/message.js';
 import type { Binding } from './binding.js';
-import { OptionsPingWriter, PING_BRANCH_PREFIX, PING_SEQ_LIMIT, pingSeqIn } from './options-ping.js';
+import { OptionsPingWriter, PING_BRANCH_PREFIX, PING_SEQ_LIMIT, pingSeqIn, routeLines } from './options-ping.js';
 import { PingRing } from './ping-ring.js';
 
 export interface KeepAliveSettings {
   readonly enabled: boolean;
   readonly target: 'nat' | 'all';
+  /** Also ping bindings with a Path, through the proxy (false when absent). */
+  readonly throughPath?: boolean;
   /** Seconds between two pings of one endpoint. */
   readonly interval: number;
   readonly maxMisses: number;
@@ -76,6 +82,8 @@ export class KeepAlive {
   /** The same as bytes, to search a raw response for. */
   private readonly branchStartBytes = Buffer.from(this.branchStart, 'latin1');
   private readonly writer = new OptionsPingWriter(this.tag);
+  /** Route lines by Path (a binding's Path is one array until its next REGISTER). */
+  private readonly routes = new WeakMap<readonly string[], Buffer>();
   readonly counters: KeepAliveCounters = { pings: 0, answers: 0, misses: 0 };
 
   constructor(private readonly deps: KeepAliveDeps) {
@@ -106,7 +114,7 @@ export class KeepAlive {
     const s = this.deps.settings();
     if (!s.enabled || !b.inTable) return false;
     // Behind an edge proxy (Path), keeping the endpoint's NAT open is that proxy's job.
-    if (b.path.length > 0) return false;
+    if (b.path.length > 0 && s.throughPath !== true) return false;
     return s.target === 'all' || b.nat;
   }
 
@@ -148,17 +156,22 @@ export class KeepAlive {
 
   private visit(b: Binding, s: KeepAliveSettings): void {
     const conn = b.connection;
+    const proxied = b.path.length > 0;
     if (conn !== null) {
-      // A connection flow: open means there; closed is a miss (and the owner's lost-connection
-      // handling has usually dealt with it already).
+      // A connection flow: closed is a miss (and the owner's lost-connection handling has
+      // usually dealt with it already).
       if (conn.closed) {
         this.miss(b, s, 'connection closed');
         return;
       }
-      this.answered(b, null);
-      this.counters.pings++;
-      conn.ping();
-      return;
+      // Open means there — unless it is a proxy's connection, whose being open says nothing
+      // of the endpoint behind it: that one gets an OPTIONS, below.
+      if (!proxied) {
+        this.answered(b, null);
+        this.counters.pings++;
+        conn.ping();
+        return;
+      }
     }
     if (b.pingSeq >= 0) {
       this.pending.delete(b.pingSeq);
@@ -168,12 +181,22 @@ export class KeepAlive {
     }
     const seq = this.seq;
     this.seq = (seq + 1) % PING_SEQ_LIMIT;
-    const buf = this.writer.write(b, seq, this.deps.localHost(b), this.deps.userAgent());
+    const buf = this.writer.write(b, seq, this.deps.localHost(b), this.deps.userAgent(), proxied ? this.route(b.path) : null);
     b.pingSeq = seq;
     b.pingSentAt = this.deps.now();
     this.pending.set(seq, b);
     this.counters.pings++;
-    b.pingTicket = this.deps.sendDatagram(b, buf);
+    if (conn === null) b.pingTicket = this.deps.sendDatagram(b, buf);
+    else {
+      b.pingTicket = -1;
+      conn.send(buf);
+    }
+  }
+
+  private route(path: readonly string[]): Buffer {
+    let r = this.routes.get(path);
+    if (r === undefined) this.routes.set(path, (r = routeLines(path)));
+    return r;
   }
 
   private miss(b: Binding, s: KeepAliveSettings, reason: string): void {

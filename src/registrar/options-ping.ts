@@ -33,6 +33,8 @@ interface Template {
   readonly d: Buffer;
   /** "@host\r\nCSeq: 1 OPTIONS\r\nUser-Agent: …\r\nContent-Length: 0\r\n\r\n" */
   readonly e: Buffer;
+  /** Where in `e` the Call-ID line ends: a Route set goes there. */
+  readonly eSplit: number;
 }
 
 /** A domain's templates are kept for this many domains at most; past it, they are made anew. */
@@ -57,12 +59,14 @@ export class OptionsPingWriter {
   /**
    * The OPTIONS for `seq` to the binding's contact, Via with rport (RFC 3581) so that the
    * answer comes back through the same NAT mapping; `localHost` is the Via's sent-by address.
+   * `route`: Route header lines (routeLines()) for an endpoint behind an edge proxy.
    */
-  write(t: PingTarget, seq: number, localHost: string, userAgent: string): Buffer {
+  write(t: PingTarget, seq: number, localHost: string, userAgent: string, route: Buffer | null = null): Buffer {
     const tpl = this.template(t, localHost, userAgent);
     const contact = t.contact;
+    if (route !== null) return this.writeSlow(tpl, contact, seq, route);
     const contactBytes = asciiLength(contact);
-    if (contactBytes < 0) return this.writeSlow(tpl, contact, seq);
+    if (contactBytes < 0) return this.writeSlow(tpl, contact, seq, null);
     const digits = decimalDigits(seq);
     const len = tpl.a.length + contactBytes + tpl.b.length + digits + tpl.c.length + contactBytes + tpl.d.length + digits + tpl.e.length;
     const out = Buffer.allocUnsafe(len);
@@ -88,11 +92,15 @@ export class OptionsPingWriter {
     return out;
   }
 
-  /** A contact with bytes beyond ASCII (rare: URIs are escaped): the plain way, as UTF-8. */
-  private writeSlow(tpl: Template, contact: string, seq: number): Buffer {
+  /**
+   * A contact with bytes beyond ASCII (rare: URIs are escaped), or a Route set (an endpoint
+   * behind an edge proxy, pinged only when asked): the plain way, as UTF-8.
+   */
+  private writeSlow(tpl: Template, contact: string, seq: number, route: Buffer | null): Buffer {
     const c = Buffer.from(contact, 'utf8');
     const s = Buffer.from(String(seq), 'latin1');
-    return Buffer.concat([tpl.a, c, tpl.b, s, tpl.c, c, tpl.d, s, tpl.e]);
+    if (route === null) return Buffer.concat([tpl.a, c, tpl.b, s, tpl.c, c, tpl.d, s, tpl.e]);
+    return Buffer.concat([tpl.a, c, tpl.b, s, tpl.c, c, tpl.d, s, tpl.e.subarray(0, tpl.eSplit), route, tpl.e.subarray(tpl.eSplit)]);
   }
 
   private template(t: PingTarget, host: string, userAgent: string): Template {
@@ -111,6 +119,7 @@ export class OptionsPingWriter {
     const sentBy = host.includes(':') ? `[${host}]` : host;
     const branch = `${PING_BRANCH_PREFIX}${this.tag}-`;
     const ua = userAgent === '' ? '' : `User-Agent: ${userAgent}\r\n`;
+    const callIdEnd = `@${sentBy}\r\n`;
     const x: Template = {
       transport: t.transport,
       host,
@@ -120,12 +129,21 @@ export class OptionsPingWriter {
       b: Buffer.from(` SIP/2.0\r\nVia: SIP/2.0/${t.transport} ${sentBy}:${t.localPort};branch=${branch}`, 'utf8'),
       c: Buffer.from(`;rport\r\nMax-Forwards: 70\r\nFrom: <sip:keepalive@${t.domain}>;tag=${this.tag}\r\nTo: <`, 'utf8'),
       d: Buffer.from(`>\r\nCall-ID: ${branch}`, 'utf8'),
-      e: Buffer.from(`@${sentBy}\r\nCSeq: 1 OPTIONS\r\n${ua}Content-Length: 0\r\n\r\n`, 'utf8'),
+      e: Buffer.from(`${callIdEnd}CSeq: 1 OPTIONS\r\n${ua}Content-Length: 0\r\n\r\n`, 'utf8'),
+      eSplit: Buffer.byteLength(callIdEnd, 'utf8'),
     };
     kept.push(x);
     this.templates.set(t.domain, kept);
     return x;
   }
+}
+
+/**
+ * The Route header for a request to an endpoint registered with this Path (RFC 3327 §5: the
+ * Path values, in order, are the route set towards it).
+ */
+export function routeLines(path: readonly string[]): Buffer {
+  return Buffer.from(`Route: ${path.join(', ')}\r\n`, 'utf8');
 }
 
 /** The string's length when every character is ASCII (one byte each), else -1. */

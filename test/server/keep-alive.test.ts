@@ -48,7 +48,7 @@ describe('keep-alive and reachability', () => {
     dataDir = tempDataDir('keepalive');
     expect(rollcall(['users', 'add', 'admin', '--role', 'admin', '--password', 'admin-password-long', '--data-dir', dataDir]).status).toBe(0);
     const store = openSqliteStore({ dataDir, synchronous: 'normal', journal: 'inline' });
-    store.accounts.addMany(['n1', 'n2', 'n3', 'd1', 't1', 't2', 't3'].map((u) => ({ username: u, domain: DOMAIN, customer: null, ha1Md5: computeHa1('MD5', u, DOMAIN, `pw-${u}`), ha1Sha256: computeHa1('SHA-256', u, DOMAIN, `pw-${u}`) })));
+    store.accounts.addMany(['n1', 'n2', 'n3', 'd1', 't1', 't2', 't3', 'p1'].map((u) => ({ username: u, domain: DOMAIN, customer: null, ha1Md5: computeHa1('MD5', u, DOMAIN, `pw-${u}`), ha1Sha256: computeHa1('SHA-256', u, DOMAIN, `pw-${u}`) })));
     await store.close();
     const cfg = join(dataDir, 'rollcall.yaml');
     writeFileSync(cfg, 'nat:\n  keepAlive:\n    interval: 1\n    maxMisses: 2\n');
@@ -185,6 +185,35 @@ describe('keep-alive and reachability', () => {
     } finally {
       c.close();
       await admin.json('PATCH', '/api/settings', { 'nat.keepAlive.removeUnreachable': false });
+    }
+  }, 30_000);
+
+  it('with throughPath, an endpoint registered through an edge proxy is pinged through it: its Path as the Route set', async () => {
+    await admin.json('PATCH', '/api/settings', { 'nat.keepAlive.throughPath': true });
+    // The edge proxy at 127.0.0.78 relays a phone's REGISTER with its own Path; it answers
+    // what comes back for the phone, as it would by relaying the phone's answer.
+    const proxy = await UdpSipClient.open({ host: '127.0.0.1', port: server.port('UDP') }, '127.0.0.78');
+    try {
+      const path = `<sip:127.0.0.78:${proxy.port};lr>`;
+      const params = { user: 'p1', password: 'pw-p1', domain: DOMAIN, contactHost: '192.168.1.78', contactPort: 5060, expires: 600, callId: randomBytes(6).toString('hex'), viaPort: proxy.port };
+      const viaProxy = (text: string) => text.replace('Max-Forwards: 70\r\n', `Max-Forwards: 69\r\nPath: ${path}\r\nSupported: path\r\n`);
+      const challenge = await proxy.request(viaProxy(registerText(params, 1, null)));
+      expect(challenge.status).toBe(401);
+      const ok = await proxy.request(viaProxy(registerText(params, 2, digestAuthorization(challenge, 'p1', 'pw-p1', `sip:${DOMAIN}`))));
+      expect(ok.status).toBe(200);
+      const reg = await until('p1 reachable', async () => {
+        const r = await registration('p1');
+        return r?.reachability === 'reachable' ? r : undefined;
+      });
+      expect((reg as Reg & { path: string[] }).path).toEqual([path]);
+      const ping = proxy.requests[0]!;
+      expect(ping.msg.method).toBe('OPTIONS');
+      expect(ping.text.split('\r\n')[0]).toBe('OPTIONS sip:p1@192.168.1.78:5060 SIP/2.0');
+      expect(ping.text).toContain(`\r\nRoute: ${path}\r\n`);
+      expect(ping.from).toBe(`127.0.0.1:${server.port('UDP')}`);
+    } finally {
+      proxy.close();
+      await admin.json('PATCH', '/api/settings', { 'nat.keepAlive.throughPath': false });
     }
   }, 30_000);
 
