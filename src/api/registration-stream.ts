@@ -13,6 +13,8 @@ export interface LiveStats {
   aors: number;
   /** Bindings flagged unreachable (the keep-alive got no answer, or their connection closed). */
   unreachable: number;
+  /** The keep-alive's work since the start: endpoints pinged now, pings sent, answered, missed. */
+  keepAlive: { endpoints: number; pings: number; answers: number; misses: number };
   /** Accepted REGISTERs per second over the last 10 s. */
   ratePerSecond: number;
 }
@@ -33,7 +35,7 @@ export class RegistrationStream {
   private readonly clients = new Set<Client>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly acceptedSamples: number[] = [];
-  private latest: LiveStats = { registered: 0, expiring: 0, aors: 0, unreachable: 0, ratePerSecond: 0 };
+  private latest: LiveStats = { registered: 0, expiring: 0, aors: 0, unreachable: 0, keepAlive: { endpoints: 0, pings: 0, answers: 0, misses: 0 }, ratePerSecond: 0 };
   private countedAt = 0;
 
   constructor(

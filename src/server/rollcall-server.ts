@@ -278,7 +278,14 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
           if (b.status(t, settings.expiringShare) === 'Expiring') expiring++;
           if (b.reachable === false) unreachable++;
         }
-        return { registered: table.size - expiring, expiring, aors: table.aorCount, unreachable };
+        const ka = keepAlive?.keepAlive;
+        return {
+          registered: table.size - expiring,
+          expiring,
+          aors: table.aorCount,
+          unreachable,
+          keepAlive: { endpoints: ka?.size ?? 0, pings: ka?.counters.pings ?? 0, answers: ka?.counters.answers ?? 0, misses: ka?.counters.misses ?? 0 },
+        };
       },
       () => registrar.counters.accepted,
     );

@@ -105,6 +105,14 @@ describe('keep-alive and reachability', () => {
       expect(status.keepAlive.endpoints).toBeGreaterThanOrEqual(1);
       expect(status.keepAlive.answers).toBeGreaterThanOrEqual(1);
       expect(status.keepAlive.pings).toBeGreaterThanOrEqual(status.keepAlive.answers);
+      // So does GET /api/stats (refreshed every second), for monitoring without the CLI.
+      const stats = await until('the keep-alive counted in the stats', async () => {
+        const st = await admin.json<{ keepAlive: { endpoints: number; pings: number; answers: number; misses: number } }>('GET', '/api/stats');
+        return st.keepAlive.answers >= 1 ? st.keepAlive : undefined;
+      });
+      expect(stats.endpoints).toBeGreaterThanOrEqual(1);
+      expect(stats.pings).toBeGreaterThanOrEqual(stats.answers);
+      expect(stats.misses).toBeGreaterThanOrEqual(0);
       // On Linux the UDP pings went through the sender thread (native/udp-sender), none dropped.
       if (process.platform === 'linux') {
         expect(status.keepAlive.threadSent).toBeGreaterThanOrEqual(status.keepAlive.answers);
