@@ -37,12 +37,20 @@ function answerTo(buf) {
 const sent = new Array(N);
 let nSent = 0;
 const settings = { enabled: true, target: 'nat', interval: INTERVAL, maxMisses: 3 };
+// As with the sender thread: each ping gets its batch's ticket, and the answer looks up the
+// batch's wait in a ring of (ticket, ms) pairs (src/transport/udp-sender-thread.ts).
+const waits = new Float64Array(2 * 4096).fill(-1);
+let ticket = 0;
 const ka = new KeepAlive({
   settings: () => settings,
   sendDatagram: (b, buf) => {
     sent[nSent++] = buf;
-    return -1;
+    const at = 2 * (ticket % 4096);
+    waits[at] = ticket;
+    waits[at + 1] = 0.5;
+    return ticket;
   },
+  sendDelay: (b, t) => (waits[2 * (t % 4096)] === t ? waits[2 * (t % 4096) + 1] : 0),
   localHost: (b) => b.localAddress,
   onUnreachable: () => {},
   onReachable: () => {},
@@ -83,7 +91,10 @@ for (let r = 0; r <= 2 * TURNS; r++) {
   const profiled = r % 2 === 0;
   nSent = 0;
   const send = await measured(() => {
-    for (let t = 0; t < ticks; t++) ka.tick();
+    for (let t = 0; t < ticks; t++) {
+      ka.tick();
+      ticket = (ticket + 1) % (1 << 30);
+    }
   }, profiled);
   const answers = sent.slice(0, nSent).map(answerTo); // not measured: the phones' work
   const answer = await measured(() => {
