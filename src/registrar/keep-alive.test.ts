@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../sip/parser.js';
 import { headerValues, type SipRequest, type SipResponse } from '../sip/message.js';
+import { PongClock } from '../transport/pong-clock.js';
 import type { Connection } from '../transport/transport.js';
 import { Binding } from './binding.js';
 import { KEEP_ALIVE_TICK_MS, KeepAlive, type KeepAliveSettings } from './keep-alive.js';
@@ -99,7 +100,7 @@ describe('KeepAlive', () => {
     const b = binding(1, true, ['<sip:edge.example.com;transport=tcp;lr>']);
     let pings = 0;
     const onConn: Buffer[] = [];
-    const conn = { id: 8, closed: false, send: (buf: Buffer) => (onConn.push(buf), true), ping: () => void pings++ } as unknown as Connection;
+    const conn = { id: 8, closed: false, send: (buf: Buffer) => (onConn.push(buf), true), ping: () => void pings++, pong: new PongClock(), pongRequired: false } as unknown as Connection;
     b.connection = conn;
     b.transport = 'TCP';
     h.ka.track(b);
@@ -240,7 +241,7 @@ describe('KeepAlive', () => {
     const h = harness({ maxMisses: 2 });
     const b = binding(1, true);
     let pings = 0;
-    const conn = { id: 7, closed: false, send: () => true, ping: () => void pings++ } as unknown as Connection;
+    const conn = { id: 7, closed: false, send: () => true, ping: () => void pings++, pong: new PongClock(), pongRequired: false } as unknown as Connection;
     b.connection = conn;
     b.transport = 'TCP';
     h.ka.track(b);
@@ -252,5 +253,80 @@ describe('KeepAlive', () => {
     h.turn();
     expect(h.changes).toEqual(['unreachable 1 (connection closed)']);
     expect(h.sent).toEqual([]); // never an OPTIONS on a connection flow
+  });
+
+  /** A connection whose ping() is timed by the harness's clock, as the listeners' by theirs. */
+  function timedConnection(h: ReturnType<typeof harness>, pongRequired: boolean) {
+    const pong = new PongClock();
+    const conn = { id: 9, closed: false, send: () => true, ping: () => pong.pinged(h.advance(0)), pong, pongRequired } as unknown as Connection;
+    return { conn, pong };
+  }
+
+  it('a pong on a connection flow gives the binding its round-trip time and last-seen; on TCP a missing one is no miss', () => {
+    const h = harness({ maxMisses: 2 });
+    const b = binding(1, true);
+    const { conn, pong } = timedConnection(h, false);
+    b.connection = conn;
+    b.transport = 'TCP';
+    h.ka.track(b);
+    h.turn();
+    expect(pong.unanswered).toBe(1);
+    expect(b.rttMs).toBe(null);
+    // A client that answers CRLFCRLF: its CRLF 12 ms after the ping.
+    const pongAt = pong.waitingSince + 12;
+    pong.ponged(pongAt);
+    h.turn();
+    expect(b.rttMs).toBe(12);
+    expect(b.lastSeenAt).toBe(pongAt);
+    expect(h.ka.counters.answers).toBe(1);
+    // One that does not answer: still reachable while the connection is open.
+    h.turn();
+    h.turn();
+    expect(b.reachable).toBe(true);
+    expect(h.changes).toEqual([]);
+  });
+
+  it('a WebSocket flow whose pings go unanswered is flagged unreachable after maxMisses, and reachable when a pong comes again', () => {
+    const h = harness({ maxMisses: 2 });
+    const b = binding(1, true);
+    const { conn, pong } = timedConnection(h, true);
+    b.connection = conn;
+    b.transport = 'WS';
+    h.ka.track(b);
+    h.turn();
+    expect(b.reachable).toBe(true);
+    // The far end went away without closing (a NAT dropped its mapping): no pong, ever.
+    h.turn();
+    expect(b.misses).toBe(1);
+    h.turn();
+    expect(h.changes).toEqual(['unreachable 1 (no answer to 2 WebSocket pings)']);
+    // It answers after all, 2.9 s after the first of the pings it had not answered.
+    pong.ponged(pong.waitingSince + 2900);
+    h.turn();
+    expect(h.changes).toEqual(['unreachable 1 (no answer to 2 WebSocket pings)', 'reachable 1']);
+    expect(b.rttMs).toBe(2900);
+  });
+
+  it('a WebSocket flow with two bindings: a ping sent for one is not a miss for the other', () => {
+    const h = harness({ maxMisses: 1 });
+    const a = binding(1, true);
+    const c = binding(2, true);
+    const { conn, pong } = timedConnection(h, true);
+    for (const b of [a, c]) {
+      b.connection = conn;
+      b.transport = 'WS';
+      h.ka.track(b);
+    }
+    // Both visited in each turn (interval 1 s), each pinging; the browser answers between turns.
+    h.turn();
+    pong.ponged(h.advance(0));
+    h.turn();
+    expect(h.changes).toEqual([]);
+    expect([a.reachable, c.reachable]).toEqual([true, true]);
+    // Unanswered for a whole turn: a miss for both.
+    pong.ponged(h.advance(0));
+    h.turn();
+    h.turn();
+    expect(h.changes).toEqual(['unreachable 1 (no answer to 1 WebSocket pings)', 'unreachable 2 (no answer to 1 WebSocket pings)']);
   });
 });

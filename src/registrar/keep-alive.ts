@@ -1,8 +1,10 @@
 // Keep-alive and online check (SPEC §6): registered endpoints — those behind NAT, or all —
 // are pinged once per interval: a SIP OPTIONS over UDP (any answer, even an error, says the
 // endpoint is there and refreshes its NAT binding), a ping on a connection flow — CRLFCRLF on
-// TCP/TLS (RFC 5626 §4.4.1), a ping frame on WebSocket (Connection.ping) — where the
-// connection still being open is the answer (a lost one is reported by the listener at once).
+// TCP/TLS (RFC 5626 §4.4.1), a ping frame on WebSocket (Connection.ping). On TCP/TLS the
+// connection still being open is the answer (a lost one is reported by the listener at once);
+// a WebSocket peer must answer with a pong, and not answering is a miss. A pong, where one
+// comes, gives the round-trip time.
 // An endpoint registered through an edge proxy (Path, RFC 3327) is left to that proxy unless
 // `throughPath` asks for it: then it gets an OPTIONS with its Path as the Route set, sent to
 // the proxy the REGISTER came from on the same flow, and the proxy's forwarding of the
@@ -16,6 +18,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { getParam, type SipResponse } from '../sip/message.js';
+import type { Connection } from '../transport/transport.js';
 import type { Binding } from './binding.js';
 import { OptionsPingWriter, PING_BRANCH_PREFIX, PING_SEQ_LIMIT, pingSeqIn, routeLines } from './options-ping.js';
 import { PingRing } from './ping-ring.js';
@@ -167,9 +170,7 @@ export class KeepAlive {
       // Open means there — unless it is a proxy's connection, whose being open says nothing
       // of the endpoint behind it: that one gets an OPTIONS, below.
       if (!proxied) {
-        this.answered(b, null);
-        this.counters.pings++;
-        conn.ping();
+        this.visitConnection(b, conn, s);
         return;
       }
     }
@@ -191,6 +192,34 @@ export class KeepAlive {
       b.pingTicket = -1;
       conn.send(buf);
     }
+  }
+
+  /**
+   * A connection flow's visit. The answer to the last ping, if it came since this binding's
+   * last visit, gives the round-trip time and last-seen: a pong frame on WebSocket, a CRLF on
+   * TCP/TLS from a client that answers. A WebSocket peer must answer (RFC 6455 §5.5.2), so an
+   * unanswered ping is a miss there: that finds a connection whose far end went away without
+   * a word (a NAT that dropped its mapping), which an open socket does not. On TCP/TLS an
+   * open connection is the answer.
+   */
+  private visitConnection(b: Binding, conn: Connection, s: KeepAliveSettings): void {
+    const pong = conn.pong;
+    // Unanswered since before this binding's last visit (a connection with several bindings
+    // is pinged at each one's visit: a ping just sent for another is not yet a miss).
+    if (conn.pongRequired && pong.unanswered > 0 && pong.waitingSince <= b.pingSentAt) {
+      this.miss(b, s, `no answer to ${s.maxMisses} WebSocket pings`);
+      if (!b.inTable) return; // the owner removed it
+    } else {
+      if (pong.rttMs !== null && pong.pongAt >= b.pingSentAt) {
+        this.counters.answers++;
+        b.rttMs = pong.rttMs;
+        if (pong.pongAt > b.lastSeenAt) b.lastSeenAt = pong.pongAt;
+      }
+      this.answered(b, null);
+    }
+    b.pingSentAt = this.deps.now();
+    this.counters.pings++;
+    conn.ping();
   }
 
   private route(path: readonly string[]): Buffer {

@@ -12,6 +12,7 @@ import { parseMessage } from '../sip/parser.js';
 import { withReceived } from '../sip/via.js';
 import type { AccountRecord, BindingJournal, StoreOp } from '../store/store.js';
 import type { ServerTransaction } from '../transaction/server-transactions.js';
+import { PongClock } from '../transport/pong-clock.js';
 import type { InboundRequest } from '../transport/transport-layer.js';
 import type { Connection, Flow, Listener } from '../transport/transport.js';
 import type { Binding } from './binding.js';
@@ -527,7 +528,7 @@ describe('NAT flag and RFC 5626 outbound', () => {
   it('flows are keyed by +sip.instance and reg-id, each binding holding the connection it came over', () => {
     const inst = '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000a95a0e128>"';
     const conn = (id: number, port: number) =>
-      ({ id, transport: 'TCP', remoteAddress: '198.51.100.7', remotePort: port, localAddress: '192.0.2.1', localPort: 5060, closed: false, send: () => true, close: () => {}, ping: () => {} }) as Connection;
+      ({ id, transport: 'TCP', remoteAddress: '198.51.100.7', remotePort: port, localAddress: '192.0.2.1', localPort: 5060, closed: false, send: () => true, close: () => {}, ping: () => {}, pong: new PongClock(), pongRequired: false }) as Connection;
     const over = (c: Connection): Flow => ({ ...flow('198.51.100.7', c.remotePort), transport: 'TCP', connection: c });
     const ob = { extra: ['Supported: outbound'] };
     h.settings = { ...h.settings, policy: { ...h.settings.policy, maxBindings: 3 } };

@@ -79,6 +79,13 @@ describe('stream listener over TCP', () => {
     const got = new Promise<string>((r) => peer.once('data', (d) => r(d.toString())));
     conns[0]!.ping();
     expect(await got).toBe('\r\n\r\n');
+    expect(conns[0]!.pong.unanswered).toBe(1);
+    expect(conns[0]!.pongRequired).toBe(false);
+    // A client that answers (RFC 5626 §4.4.1's pong): the connection times it.
+    peer.write('\r\n');
+    await until(() => conns[0]!.pong.unanswered === 0, 'the pong');
+    expect(conns[0]!.pong.rttMs).toBeGreaterThanOrEqual(0);
+    expect(conns[0]!.pong.pongAt).toBeGreaterThan(0);
     peer.destroy();
   });
 });

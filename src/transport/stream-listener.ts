@@ -9,6 +9,7 @@ import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls
 import type { TlsCredentials } from '../config/tls-credentials.js';
 import { StreamFramer, type FramerEvent } from '../sip/stream-framer.js';
 import { listenServer } from './listen-server.js';
+import { PongClock } from './pong-clock.js';
 import type { Connection, Flow, InboundHandler, Listener } from './transport.js';
 
 export type StreamTransport = 'TCP' | 'TLS';
@@ -83,6 +84,8 @@ class StreamConnection implements Connection {
   localPort: number;
   closed = false;
   readonly flow: Flow;
+  readonly pong = new PongClock();
+  readonly pongRequired = false;
 
   constructor(
     readonly socket: Socket,
@@ -113,7 +116,7 @@ class StreamConnection implements Connection {
   }
 
   ping(): void {
-    this.send(CRLFCRLF);
+    if (this.send(CRLFCRLF)) this.pong.pinged(Date.now());
   }
 
   close(): void {
@@ -191,6 +194,7 @@ export class StreamListener implements Listener {
           conn.send(CRLF);
           break;
         case 'pong':
+          conn.pong.ponged(Date.now());
           break;
         case 'error':
           onFramingError(ev.reason, conn.flow, ev.status, ev.head);
@@ -207,7 +211,11 @@ export class StreamListener implements Listener {
     socket.on('connect', connected);
     socket.on('secureConnect', connected);
     socket.on('data', (chunk: Buffer) => {
-      if (!conn.closed) framer.push(chunk);
+      if (conn.closed) return;
+      framer.push(chunk);
+      // A lone CRLF is held as maybe half of a CRLFCRLF ping; while a ping of ours waits
+      // for its answer it is taken as that answer (RFC 5626 §4.4.1's pong).
+      if (conn.pong.unanswered > 0) framer.flush();
     });
     socket.on('error', () => {
       // Resets, refused connects and failed handshakes are ordinary on the Internet; 'close' follows.

@@ -7,6 +7,8 @@
 export type TransportName = 'UDP' | 'TCP' | 'TLS' | 'WS' | 'WSS';
 
 /** A connection-oriented flow: a TCP or TLS connection, or a WebSocket. */
+import type { PongClock } from './pong-clock.js';
+
 export interface Connection {
   readonly id: number;
   readonly transport: TransportName;
@@ -23,6 +25,13 @@ export interface Connection {
    * stack of a JavaScript client as a malformed message.
    */
   ping(): void;
+  /** The answers to ping() (pong-clock.ts). */
+  readonly pong: PongClock;
+  /**
+   * Whether the peer must answer ping() (WebSocket: RFC 6455 §5.5.2), so that a ping left
+   * unanswered is a miss; on TCP/TLS answering a CRLFCRLF is up to the client.
+   */
+  readonly pongRequired: boolean;
   close(): void;
 }
 

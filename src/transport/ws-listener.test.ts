@@ -110,6 +110,11 @@ describe('WebSocket listener', () => {
     await pinged;
     await new Promise((r) => setTimeout(r, 30));
     expect(frames).toEqual([]);
+    // The client's pong (RFC 6455 §5.5.3, sent by the ws library as a browser does) is timed;
+    // a WebSocket peer must answer, so an unanswered ping counts.
+    await until(() => conns[0]!.pong.unanswered === 0, 'the pong');
+    expect(conns[0]!.pong.rttMs).toBeGreaterThanOrEqual(0);
+    expect(conns[0]!.pongRequired).toBe(true);
   });
 
   it('sends to a peer over its connection as a text frame; without one it throws (nothing to connect to)', async () => {

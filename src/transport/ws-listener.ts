@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TlsCredentials } from '../config/tls-credentials.js';
 import { listenServer } from './listen-server.js';
+import { PongClock } from './pong-clock.js';
 import type { Connection, Flow, InboundHandler, Listener } from './transport.js';
 
 export type WsTransport = 'WS' | 'WSS';
@@ -43,6 +44,9 @@ class WsConnection implements Connection {
   readonly localPort: number;
   closed = false;
   readonly flow: Flow;
+  readonly pong = new PongClock();
+  // RFC 6455 §5.5.2: a ping frame must be answered with a pong; browsers do it themselves.
+  readonly pongRequired = true;
 
   constructor(
     readonly ws: WebSocket,
@@ -74,7 +78,9 @@ class WsConnection implements Connection {
   }
 
   ping(): void {
-    if (!this.closed) this.ws.ping();
+    if (this.closed) return;
+    this.ws.ping();
+    this.pong.pinged(Date.now());
   }
 
   close(): void {
@@ -177,10 +183,12 @@ export class WsListener implements Listener {
       if (isKeepAlive(data)) {
         // RFC 5626 §4.4.1 over WebSocket: CRLFCRLF is a ping, a lone CRLF its pong.
         if (data.length === 4) ws.send(CRLF, { binary: false });
+        else conn.pong.ponged(Date.now());
         return;
       }
       onMessage(data, conn.flow);
     });
+    ws.on('pong', () => conn.pong.ponged(Date.now()));
     ws.on('error', () => {
       // Protocol errors (oversized or invalid frames) close the connection with their code; 'close' follows.
     });

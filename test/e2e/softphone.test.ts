@@ -72,6 +72,8 @@ interface Registration {
   userAgent: string | null;
   sourceAddress: string;
   connectionId: number | null;
+  reachability: string;
+  rttMs: number | null;
 }
 
 describe.skipIf(SKIP_REASON !== null)('browser softphone (JsSIP in Chromium)', () => {
@@ -117,7 +119,8 @@ describe.skipIf(SKIP_REASON !== null)('browser softphone (JsSIP in Chromium)', (
       dataDir,
       domains: [DOMAIN],
       listen: ['ws:127.0.0.1:0', 'wss:127.0.0.1:0'],
-      extra: ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile],
+      // Keep-alive every second: the browser's pongs are seen within the test.
+      extra: ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--set', 'nat.keepAlive.interval=1'],
     });
     const token = rollcall(['users', 'token', 'admin', '--data-dir', dataDir]);
     expect(token.status, token.stderr).toBe(0);
@@ -143,6 +146,16 @@ describe.skipIf(SKIP_REASON !== null)('browser softphone (JsSIP in Chromium)', (
     expect(b).toMatchObject({ transport: 'WS', sourceAddress: '127.0.0.1', userAgent: 'JsSIP softphone e2e' });
     expect(b!.contact).toMatch(/^sip:\w+@\w+\.invalid;transport=ws$/);
     expect(b!.connectionId).not.toBeNull();
+    // The keep-alive's ping frames are answered by the browser itself (a pong): reachable,
+    // with the pong's round-trip time.
+    const end = Date.now() + 10_000;
+    let seen: Registration | undefined;
+    while (Date.now() < end) {
+      seen = (await registrations()).find((x) => x.aor === `sip:1001@${DOMAIN}`);
+      if (seen?.reachability === 'reachable' && seen.rttMs !== null) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(seen).toMatchObject({ reachability: 'reachable', rttMs: expect.any(Number) });
     expect(pageErrors).toEqual([]);
   });
 
