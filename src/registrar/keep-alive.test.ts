@@ -262,13 +262,19 @@ describe('KeepAlive', () => {
     return { conn, pong };
   }
 
-  it('a pong on a connection flow gives the binding its round-trip time and last-seen; on TCP a missing one is no miss', () => {
+  /** A binding over such a connection (TCP, or WS whose peer must answer), tracked. */
+  function overConnection(transport: 'TCP' | 'WS') {
     const h = harness({ maxMisses: 2 });
     const b = binding(1, true);
-    const { conn, pong } = timedConnection(h, false);
+    const { conn, pong } = timedConnection(h, transport === 'WS');
     b.connection = conn;
-    b.transport = 'TCP';
+    b.transport = transport;
     h.ka.track(b);
+    return { h, b, pong };
+  }
+
+  it('a pong on a connection flow gives the binding its round-trip time and last-seen; on TCP a missing one is no miss', () => {
+    const { h, b, pong } = overConnection('TCP');
     h.turn();
     expect(pong.unanswered).toBe(1);
     expect(b.rttMs).toBe(null);
@@ -287,12 +293,7 @@ describe('KeepAlive', () => {
   });
 
   it('a WebSocket flow whose pings go unanswered is flagged unreachable after maxMisses, and reachable when a pong comes again', () => {
-    const h = harness({ maxMisses: 2 });
-    const b = binding(1, true);
-    const { conn, pong } = timedConnection(h, true);
-    b.connection = conn;
-    b.transport = 'WS';
-    h.ka.track(b);
+    const { h, b, pong } = overConnection('WS');
     h.turn();
     expect(b.reachable).toBe(true);
     // The far end went away without closing (a NAT dropped its mapping): no pong, ever.
