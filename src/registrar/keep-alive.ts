@@ -98,6 +98,11 @@ export class KeepAlive {
     return this.ring.size;
   }
 
+  /** Endpoints being pinged and the counters, a copy: what `rollcall status` and the stats show. */
+  summary(): { endpoints: number } & KeepAliveCounters {
+    return { endpoints: this.ring.size, ...this.counters };
+  }
+
   /** A binding was added or refreshed: it is pinged when the settings say so. */
   track(b: Binding): void {
     if (this.wanted(b)) this.ring.add(b);

@@ -245,7 +245,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
             memory: process.memoryUsage(),
             registrar: registrar.counters,
             transport: transport.counters,
-            keepAlive: { endpoints: keepAlive?.keepAlive.size ?? 0, ...keepAlive?.keepAlive.counters, ...senderThreadCounters(transport) },
+            keepAlive: { ...(keepAlive?.keepAlive.summary() ?? NO_KEEP_ALIVE), ...senderThreadCounters(transport) },
             journal: store.journal.stats,
           });
         case 'registrations.list': {
@@ -278,13 +278,12 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
           if (b.status(t, settings.expiringShare) === 'Expiring') expiring++;
           if (b.reachable === false) unreachable++;
         }
-        const ka = keepAlive?.keepAlive;
         return {
           registered: table.size - expiring,
           expiring,
           aors: table.aorCount,
           unreachable,
-          keepAlive: { endpoints: ka?.size ?? 0, pings: ka?.counters.pings ?? 0, answers: ka?.counters.answers ?? 0, misses: ka?.counters.misses ?? 0 },
+          keepAlive: keepAlive?.keepAlive.summary() ?? NO_KEEP_ALIVE,
         };
       },
       () => registrar.counters.accepted,
@@ -383,6 +382,9 @@ function splitHostPort(listen: string): { host: string; port: number } {
   const host = listen.slice(0, i);
   return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(listen.slice(i + 1)) };
 }
+
+/** The keep-alive's figures before it is wired. */
+const NO_KEEP_ALIVE = Object.freeze({ endpoints: 0, pings: 0, answers: 0, misses: 0 });
 
 /**
  * What the UDP sender threads (udp-sender-thread.ts) sent and dropped, all sockets together,

@@ -140,13 +140,18 @@ describe.runIf(linux)('UDP sender thread', () => {
     expect(policies.every((p) => p === 5)).toBe(true);
   });
 
-  it('has the event loop send what waited 50 ms for a starved thread, and counts it late', async () => {
+  /** A sender thread on a socket of its own that looks for work every pollMs, and a receiver. */
+  async function threadAndReceiver(pollMs: number) {
     const addon = native.addon!;
     const fd = openUdpSocket(addon, '127.0.0.1', 0, false);
-    // A thread that looks for work once a minute stands in for one that gets no core.
-    const t = UdpSenderThread.start(addon, fd, 60_000);
+    const t = UdpSenderThread.start(addon, fd, pollMs);
     open.push({ close: () => (t.stop(), closeUdpSocket(fd)) });
-    const r = await receiver('udp4', '127.0.0.1');
+    return { t, r: await receiver('udp4', '127.0.0.1') };
+  }
+
+  it('has the event loop send what waited 50 ms for a starved thread, and counts it late', async () => {
+    // A thread that looks for work once a minute stands in for one that gets no core.
+    const { t, r } = await threadAndReceiver(60_000);
     const first = t.queue(Buffer.from('first'), '127.0.0.1', r.port);
     t.flush();
     await new Promise((resolve) => setTimeout(resolve, 80));
@@ -163,12 +168,8 @@ describe.runIf(linux)('UDP sender thread', () => {
   });
 
   it('tells how long each batch waited to go out, by the ticket queue() gave it', async () => {
-    const addon = native.addon!;
-    const fd = openUdpSocket(addon, '127.0.0.1', 0, false);
     // The thread's first look comes 200 ms after its start: the first batch waits that long.
-    const t = UdpSenderThread.start(addon, fd, 200);
-    open.push({ close: () => (t.stop(), closeUdpSocket(fd)) });
-    const r = await receiver('udp4', '127.0.0.1');
+    const { t, r } = await threadAndReceiver(200);
     const a = t.queue(Buffer.from('a'), '127.0.0.1', r.port);
     // Queued in the same task: the same batch, the same ticket.
     expect(t.queue(Buffer.from('b'), '127.0.0.1', r.port)).toBe(a);
