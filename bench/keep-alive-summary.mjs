@@ -2,8 +2,10 @@
 // Pools the output of many `bench/keep-alive.mjs --toggle` runs (issue 5's latency floor). One
 // run's p95 moves by more than the effect on a shared 2-core guest, so the question "within
 // 10 % of the figure without keep-alive?" is answered over many runs: per group, how many runs
-// were within 10 % (pooled p50 and p95 of each run), and the median of all rounds' p95 ratios
-// (on / off) with a 95 % bootstrap interval — the spread that the rounds themselves show.
+// were within 10 % (pooled p50 and p95 of each run), the median of all rounds' p95 ratios
+// (on / off) with a 95 % bootstrap interval — the spread that the rounds themselves show —
+// and, for runs whose rounds carry their latency histograms, the group's REGISTERs pooled per
+// mode: p50, p95 and p99 on against off, each with a 95 % interval from resampling rounds.
 //
 // Each file is one run's output. Runs are grouped by the folder they are in (one folder per
 // build or setting, e.g. logs/before/, logs/after/) and by pinned or not, read from the run.
@@ -12,6 +14,7 @@
 
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { pooledRatio } from './latency-histogram.mjs';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
@@ -30,11 +33,12 @@ for (const file of files) {
   const rounds = text.split('\n').filter((l) => l.startsWith('{"round"')).map((l) => JSON.parse(l));
   const key = `${basename(dirname(file))} ${summary[1]}`;
   let g = groups.get(key);
-  if (g === undefined) groups.set(key, (g = { runs: [], p95: [], p50: [] }));
+  if (g === undefined) groups.set(key, (g = { runs: [], p95: [], p50: [], hists: [] }));
   g.runs.push({ p50: Number(summary[2]), p95: Number(summary[3]) });
   for (const r of rounds) {
     g.p95.push(r.on.p95 / r.off.p95 - 1);
     g.p50.push(r.on.p50 / r.off.p50 - 1);
+    if (r.hist !== undefined) g.hists.push(r.hist);
   }
 }
 
@@ -63,4 +67,11 @@ for (const [key, g] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
       `pooled p95 per run ${g.runs.map((r) => signed(r.p95)).join(', ')}; ` +
       `median round p95 ${pct(median(g.p95))} (95 % interval ${pct(lo)} to ${pct(hi)}), p50 ${pct(median(g.p50))}`,
   );
+  if (g.hists.length > 0) {
+    const shown = [50, 95, 99].map((p) => {
+      const r = pooledRatio(g.hists, p);
+      return `p${p} ${r.offMs.toFixed(2)} → ${r.onMs.toFixed(2)} ms ${pct(r.ratio)} (${pct(r.low)} to ${pct(r.high)})`;
+    });
+    console.log(`  pooled over the ${g.hists.length} rounds with histograms, 95 % interval over rounds — ${shown.join('; ')}`);
+  }
 }

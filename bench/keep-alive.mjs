@@ -59,6 +59,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { histogram, pooledRatio } from './latency-histogram.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -515,14 +516,17 @@ async function runToggled(round) {
   }
   const { latencies: _a, ...offShown } = out.off;
   const { latencies: _b, ...onShown } = out.on;
-  console.log(JSON.stringify({ round, toggle: TOGGLE, settleMs: SETTLE, switches: switches.length - 1, pings: seen.pings, off: offShown, on: onShown }));
-  return out;
+  // The round's latencies as histograms: bench/keep-alive-summary.mjs pools rounds of many runs.
+  const hist = { off: histogram(out.off.latencies), on: histogram(out.on.latencies) };
+  console.log(JSON.stringify({ round, toggle: TOGGLE, settleMs: SETTLE, switches: switches.length - 1, pings: seen.pings, off: offShown, on: onShown, hist }));
+  return { ...out, hist };
 }
 
 if (TOGGLE > 0) {
   // As with fresh servers (below): a round with more than --max-steal % steal in either mode
   // is discarded and run again, at most ROUNDS more times.
   const runs = { off: [], on: [] };
+  const hists = [];
   let discarded = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     const out = await runToggled(round);
@@ -535,6 +539,7 @@ if (TOGGLE > 0) {
     }
     runs.off.push(out.off);
     runs.on.push(out.on);
+    hists.push(out.hist);
   }
   responderProc.stdin.write('exit\n');
   const all = (list) => list.flatMap((r) => r.latencies).sort((a, b) => a - b);
@@ -551,6 +556,12 @@ if (TOGGLE > 0) {
   const change = (key) => mid(runs.on.map((r, i) => ((r[key] - runs.off[i][key]) / runs.off[i][key]) * 100));
   const signed = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
   console.log(`median round — p50 ${signed(change('p50'))}, p95 ${signed(change('p95'))}; steal up to ${Math.max(...runs.off.concat(runs.on).map((r) => r.stealPct))} %`);
+  // The pooled ratios again, with how far they can move: a 95 % interval from resampling rounds.
+  const interval = (p) => {
+    const r = pooledRatio(hists, p);
+    return `p${p} ${signed(r.ratio * 100)} (${signed(r.low * 100)} to ${signed(r.high * 100)})`;
+  };
+  console.log(`pooled on against off, 95 % interval over rounds — ${interval(50)}, ${interval(95)}, ${interval(99)}`);
   process.exit(0);
 }
 
