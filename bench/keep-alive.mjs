@@ -44,6 +44,15 @@
 // mode differ by more than the effect: two servers both with keep-alive off, run as a pair,
 // gave p95 +4, −13, +15 and +10 % (RESULTS, fourth pass). Rounds with steal are discarded as
 // with fresh servers, and besides the pooled figures the median round's ratios are printed.
+// Each toggled round prints its latencies as histograms (bench/latency-histogram.mjs), and the
+// run ends with every kept REGISTER pooled per mode: p50, p95 and p99 on against off, each with
+// a 95 % interval from resampling whole rounds. That interval is what says whether a run was
+// long enough: one round's p95 moves by ±40 % on a 2-core guest, and 30 rounds of
+// --duration 60 (900,000 REGISTERs, ~40 minutes) narrowed the p95 ratio to ±9 % (RESULTS,
+// eighth pass). bench/keep-alive-summary.mjs pools the rounds of many runs the same way.
+// The server's data directory is made under the system's temporary directory: TMPDIR=/dev/shm
+// puts it on tmpfs, which takes the disk's fsync (most of the p95 on a virtual disk) out of
+// both modes and leaves the CPU, which is what the keep-alive competes for.
 // --responder-pace MS makes the C responder read every MS ms instead of being woken by each
 // ping (a wake-up the server's send pays for on loopback; the responder's send pays the
 // server's in return, so loopback does not overcharge the server by much: RESULTS, sixth
@@ -51,6 +60,9 @@
 //
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
 //     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc] [--toggle 5 --settle 2500]
+//
+// Issue 5's floor, as measured in RESULTS (eighth pass):
+//   node bench/keep-alive.mjs --toggle 5 --settle 2500 --rounds 30 --duration 60
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
