@@ -10,7 +10,7 @@
 // The event loop never wakes the thread: on a virtual machine waking a sleeping thread costs
 // the waker tens of microseconds (an inter-processor interrupt), as much as sending the
 // datagrams itself. The thread looks for work every POLL_MS instead (a ping can wait that
-// long), and only after DEEP_AFTER_MS of idle looks does it sleep until it is signalled.
+// long), and only after DEEP_AFTER idle looks does it sleep until it is signalled.
 //
 // The thread runs at SCHED_IDLE: it gets a core only when nothing else of ordinary priority
 // wants it, so a REGISTER arriving while it sends never waits for it. On one core its sends
@@ -52,16 +52,11 @@
 /** A full socket buffer is waited for this long, this many times, before the rest of a batch is dropped. */
 #define FULL_WAIT_MS 10
 #define FULL_WAITS 5
-/**
- * 1 ms: the keep-alive hands a few pings over every 2 ms (KEEP_ALIVE_PACE_MS), and at 5 ms
- * they went out, and their answers came back, in bursts of ~17 again (bench/RESULTS.md,
- * ninth pass). The looks cost the thread, on its own core, only while there is work.
- */
-#define POLL_MS 1
+#define POLL_MS 5
 /** A batch that waited this long for the thread is sent by the event loop (the thread is starved). */
 #define STARVED_MS 50
-/** Idle time before the thread sleeps until signalled. */
-#define DEEP_AFTER_MS 1000
+/** Idle looks (of POLL_MS) before the thread sleeps until signalled: one second. */
+#define DEEP_AFTER 200
 
 typedef struct block {
   struct block *next;
@@ -244,7 +239,7 @@ static void *run(void *arg) {
   if (!s->stopping) wait_poll(s);
   for (;;) {
     while (s->head == NULL && !s->stopping) {
-      if (idle >= DEEP_AFTER_MS / s->poll_ms) {
+      if (idle >= DEEP_AFTER) {
         s->deep = 1;
         pthread_cond_wait(&s->cv, &s->mu);
         s->deep = 0;

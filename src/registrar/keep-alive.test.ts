@@ -4,7 +4,7 @@ import { headerValues, type SipRequest, type SipResponse } from '../sip/message.
 import { PongClock } from '../transport/pong-clock.js';
 import type { Connection } from '../transport/transport.js';
 import { Binding } from './binding.js';
-import { KEEP_ALIVE_PACE_MS, KEEP_ALIVE_TICK_MS, KeepAlive, paceShare, type KeepAliveSettings } from './keep-alive.js';
+import { KEEP_ALIVE_TICK_MS, KeepAlive, type KeepAliveSettings } from './keep-alive.js';
 
 const T0 = 1_800_000_000_000;
 
@@ -224,23 +224,6 @@ describe('KeepAlive', () => {
     expect(h.sent).toHaveLength(4);
   });
 
-  it('turn() makes a slot due without visiting it; dueCount counts down as work() visits', () => {
-    const h = harness({ interval: 1 });
-    for (let i = 1; i <= 5; i++) h.ka.track(binding(i, true)); // random 0.5: all in one slot
-    let turns = 0;
-    while (h.ka.dueCount === 0 && turns < 1000 / KEEP_ALIVE_TICK_MS) {
-      h.ka.turn();
-      turns++;
-    }
-    expect(h.ka.dueCount).toBe(5);
-    expect(h.sent).toHaveLength(0);
-    expect(h.ka.work(3)).toBe(true);
-    expect(h.ka.dueCount).toBe(2);
-    expect(h.ka.work(3)).toBe(false);
-    expect(h.ka.dueCount).toBe(0);
-    expect(h.sent).toHaveLength(5);
-  });
-
   it('a removed binding is not pinged any more and its late answer matches nothing', () => {
     const h = harness();
     const b = binding(1, true);
@@ -346,32 +329,5 @@ describe('KeepAlive', () => {
     h.turn();
     h.turn();
     expect(h.changes).toEqual(['unreachable 1 (no answer to 1 WebSocket pings)', 'unreachable 2 (no answer to 1 WebSocket pings)']);
-  });
-});
-
-describe('paceShare', () => {
-  it('splits a slot into even shares, one per KEEP_ALIVE_PACE_MS before the next turn', () => {
-    expect(KEEP_ALIVE_TICK_MS / KEEP_ALIVE_PACE_MS).toBe(5);
-    // 100,000 endpoints at 30 s: 33 a slot, 5 shares of 7, then what is left.
-    expect(paceShare(33, 10)).toBe(7);
-    expect(paceShare(26, 8)).toBe(7);
-    expect(paceShare(19, 6)).toBe(7);
-    expect(paceShare(12, 4)).toBe(6);
-    expect(paceShare(6, 2)).toBe(6);
-    // An odd time left rounds up to a whole wake-up.
-    expect(paceShare(33, 9)).toBe(7);
-  });
-
-  it('does not split a few endpoints over many wake-ups', () => {
-    expect(paceShare(3, 10)).toBe(3);
-    expect(paceShare(9, 10)).toBe(4);
-    expect(paceShare(1, 10)).toBe(1);
-  });
-
-  it('gives all that is due when the turn is due or past (a late timer catches up), none when nothing is', () => {
-    expect(paceShare(40, 1)).toBe(40);
-    expect(paceShare(40, 0)).toBe(40);
-    expect(paceShare(40, -25)).toBe(40);
-    expect(paceShare(0, 10)).toBe(0);
   });
 });

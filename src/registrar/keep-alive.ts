@@ -64,30 +64,6 @@ export interface KeepAliveDeps {
  */
 export const KEEP_ALIVE_TICK_MS = 10;
 
-/**
- * Within a slot, its endpoints are visited in even shares this far apart (paceShare), not all
- * at its turn: ~7 pings every 2 ms rather than 33 every 10 ms, and their answers come back as
- * spread. At 333 REGISTERs a second the 10 ms bursts put the median REGISTER +9.5 % behind
- * the no-keep-alive figure; paced, +6 % (bench/RESULTS.md, eighth and ninth passes). The ring
- * keeps 10 ms slots: at 2 ms, an hour's interval would be 1.8 million of them.
- */
-export const KEEP_ALIVE_PACE_MS = 2;
-
-/** Fewer than this many due endpoints are not split over two wake-ups. */
-const PACE_MIN_SHARE = 4;
-
-/**
- * How many of `due` endpoints to visit now, with `msLeft` ms before the ring's next turn: an
- * even share per KEEP_ALIVE_PACE_MS left, so that the slot is done by then; all of them when
- * the turn is already due.
- */
-export function paceShare(due: number, msLeft: number): number {
-  if (due <= 0) return 0;
-  const wakeUps = Math.ceil(msLeft / KEEP_ALIVE_PACE_MS);
-  if (wakeUps <= 1) return due;
-  return Math.min(due, Math.max(PACE_MIN_SHARE, Math.ceil(due / wakeUps)));
-}
-
 export interface KeepAliveCounters {
   pings: number;
   answers: number;
@@ -152,28 +128,18 @@ export class KeepAlive {
 
   /**
    * Turns the ring one slot: its endpoints are due — each one's last ping is judged and the
-   * next sent when work() visits it. The owner visits them in small shares with I/O in
-   * between (a REGISTER that arrives meanwhile waits for one share, not for the whole slot:
-   * bench/keep-alive.mjs).
+   * next sent — and up to `max` of the due ones are visited now; true when some are left for
+   * work(). The owner visits the rest in small batches with I/O in between (a REGISTER that
+   * arrives meanwhile waits for one batch, not for the whole slot: bench/keep-alive.mjs).
    */
-  turn(): void {
+  tick(max = Infinity): boolean {
     this.ring.resize(slotsFor(this.deps.settings().interval));
     const next = this.ring.next();
     if (this.dueAt === this.due.length) {
       this.due = next;
       this.dueAt = 0;
     } else for (let i = 0; i < next.length; i++) this.due.push(next[i]!);
-  }
-
-  /** turn(), then up to `max` of the due endpoints visited now; true when some are left for work(). */
-  tick(max = Infinity): boolean {
-    this.turn();
     return this.work(max);
-  }
-
-  /** Endpoints whose slot came up and that are not visited yet. */
-  get dueCount(): number {
-    return this.due.length - this.dueAt;
   }
 
   /** Visits up to `max` due endpoints; true when some are still due. */

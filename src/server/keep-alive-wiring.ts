@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Binding } from '../registrar/binding.js';
 import type { BindingTable } from '../registrar/binding-table.js';
-import { KEEP_ALIVE_PACE_MS, KEEP_ALIVE_TICK_MS, KeepAlive, paceShare } from '../registrar/keep-alive.js';
+import { KEEP_ALIVE_TICK_MS, KeepAlive } from '../registrar/keep-alive.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { TransportLayer } from '../transport/transport-layer.js';
 import type { Connection, Listener } from '../transport/transport.js';
@@ -105,55 +105,41 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
   // The ring turns by the clock, not by the timer: slots a late timer (a busy event loop)
   // owes are made up two per firing rather than all at once, which would be the burst the
   // ring is there to avoid; after a stall longer than a whole turn the count starts afresh.
-  // A slot's endpoints are visited in even shares KEEP_ALIVE_PACE_MS apart (paceShare), and a
-  // share larger than PING_BATCH in batches with the event loop's I/O between them
-  // (setImmediate runs after the poll phase): a REGISTER arriving meanwhile waits for one
-  // batch, not for the slot's ~33 pings and their answers. The timer wakes only when there is
-  // something to do: at the next turn, or at the next share while some are due; with nothing
-  // in the ring it stops (an idle server is not woken 100 times a second), and the next
-  // endpoint to be tracked starts it again.
+  // A slot's pings go out in batches of PING_BATCH with the event loop's I/O between them
+  // (setImmediate runs after the poll phase): a REGISTER arriving during a slot waits for one
+  // batch, not for all of the slot's ~33 pings and their answers. With nothing in the ring
+  // the timer stops (an idle server is not woken 100 times a second), and the next endpoint
+  // to be tracked starts it again.
   let timer: NodeJS.Timeout | null = null;
   let startedAt = 0;
   let turned = 0;
-  /** Of the current share, still to visit in setImmediate batches. */
-  let batchLeft = 0;
   let working = false;
   const work = () => {
-    const n = Math.min(PING_BATCH, batchLeft);
-    batchLeft -= n;
-    if (!stopped && keepAlive.work(n) && batchLeft > 0) setImmediate(work);
-    else {
-      working = false;
-      batchLeft = 0;
-    }
+    if (!stopped && keepAlive.work(PING_BATCH)) setImmediate(work);
+    else working = false;
   };
   const fire = () => {
-    timer = null;
-    if (stopped) return;
-    const now = Date.now();
-    const owed = Math.floor((now - startedAt) / KEEP_ALIVE_TICK_MS);
-    if (owed - turned > (config().nat.keepAlive.interval * 1000) / KEEP_ALIVE_TICK_MS) turned = owed - 1;
-    for (let n = 0; turned < owed && n < 2; n++, turned++) keepAlive.turn();
-    const nextTurnAt = startedAt + (turned + 1) * KEEP_ALIVE_TICK_MS;
-    if (!working) {
-      // Behind the clock (nextTurnAt already past), the share is all that is due.
-      const share = paceShare(keepAlive.dueCount, nextTurnAt - now);
-      if (share > 0 && keepAlive.work(Math.min(share, PING_BATCH)) && share > PING_BATCH) {
-        batchLeft = share - PING_BATCH;
-        working = true;
-        setImmediate(work);
-      }
+    if (keepAlive.size === 0 && !working) {
+      // Nothing to ping, and nothing of the last slot left: asleep until wake().
+      clearInterval(timer!);
+      timer = null;
+      return;
     }
-    if (keepAlive.size === 0 && keepAlive.dueCount === 0) return; // idle until wake()
-    const at = keepAlive.dueCount > 0 ? Math.min(now + KEEP_ALIVE_PACE_MS, nextTurnAt) : nextTurnAt;
-    timer = setTimeout(fire, Math.max(1, at - Date.now()));
+    const owed = Math.floor((Date.now() - startedAt) / KEEP_ALIVE_TICK_MS);
+    if (owed - turned > (config().nat.keepAlive.interval * 1000) / KEEP_ALIVE_TICK_MS) turned = owed - 1;
+    let more = false;
+    for (let n = 0; turned < owed && n < 2; n++, turned++) more = keepAlive.tick(working ? 0 : PING_BATCH);
+    if (more && !working) {
+      working = true;
+      setImmediate(work);
+    }
   };
   /** Starts the timer, stopped while nothing was to be pinged. */
   function wake(): void {
     if (timer !== null || stopped || keepAlive.size === 0) return;
     startedAt = Date.now();
     turned = 0;
-    timer = setTimeout(fire, KEEP_ALIVE_TICK_MS);
+    timer = setInterval(fire, KEEP_ALIVE_TICK_MS);
   }
   for (const b of table.snapshot()) put(b);
   return {
@@ -199,7 +185,7 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
     stop() {
       stopped = true;
       byConnection.clear();
-      if (timer !== null) clearTimeout(timer);
+      if (timer !== null) clearInterval(timer);
       timer = null;
       table.onPut = null;
       table.onRemove = null;

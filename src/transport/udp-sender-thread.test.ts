@@ -70,7 +70,7 @@ describe.runIf(linux)('UDP sender thread', () => {
   it('sends at once after a long idle spell, when the thread sleeps until it is signalled', async () => {
     const l = await listener('127.0.0.1', true);
     const r = await receiver('udp4', '127.0.0.1');
-    // Idle for over a second: the thread stopped looking every 1 ms and waits for a signal.
+    // Idle for over a second: the thread stopped looking every 5 ms and waits for a signal.
     await new Promise((resolve) => setTimeout(resolve, 1300));
     const sentAt = Date.now();
     l.sendSoon(Buffer.from('wake up'), '127.0.0.1', r.port);

@@ -101,7 +101,7 @@ export class UdpSenderThread {
     private readonly waits: Float64Array,
   ) {}
 
-  /** pollMs: how often the thread looks for work (1 ms; longer only in tests). */
+  /** pollMs: how often the thread looks for work (5 ms; longer only in tests). */
   static start(addon: UdpSenderAddon, fd: number, pollMs?: number): UdpSenderThread {
     // -1: no ticket yet in any place, so that ticket 0 is not found before it is written.
     const waits = new Float64Array(2 * WAIT_RING).fill(-1);
