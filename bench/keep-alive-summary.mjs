@@ -30,7 +30,14 @@ for (const file of files) {
     console.error(`${file}: no summary line of a finished --toggle run; left out`);
     continue;
   }
-  const rounds = text.split('\n').filter((l) => l.startsWith('{"round"')).map((l) => JSON.parse(l));
+  // A round the hypervisor stole from is printed, then "round N discarded": left out, as the
+  // run's own pooled figures leave it out.
+  const rounds = [];
+  for (const l of text.split('\n')) {
+    if (l.startsWith('{"round"')) rounds.push(JSON.parse(l));
+    const dropped = /^round (\d+) discarded/.exec(l);
+    if (dropped !== null && rounds.at(-1)?.round === Number(dropped[1])) rounds.pop();
+  }
   const key = `${basename(dirname(file))} ${summary[1]}`;
   let g = groups.get(key);
   if (g === undefined) groups.set(key, (g = { runs: [], p95: [], p50: [], hists: [] }));
