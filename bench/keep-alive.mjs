@@ -61,7 +61,7 @@
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
 //     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc] [--toggle 5 --settle 2500]
 //
-// Issue 5's floor, as measured in RESULTS (eighth pass):
+// Issue 5's floor, as measured in RESULTS (eighth and ninth passes; 20 rounds at the least):
 //   node bench/keep-alive.mjs --toggle 5 --settle 2500 --rounds 30 --duration 60
 
 import { execFileSync, spawn } from 'node:child_process';

@@ -150,6 +150,8 @@ describe('keep-alive wiring', () => {
       const seen = pinged.size;
       await settle(1200);
       expect(pinged.size).toBe(seen);
+      // And the schedule's timer has nothing left to wake up for.
+      expect(wired!.awake).toBe(false);
     });
   });
 });
