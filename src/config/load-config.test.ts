@@ -41,6 +41,10 @@ describe('configuration', () => {
     }
   });
 
+  it('names the new key for one a release renamed', () => {
+    expect(() => loadConfig({ overrides: { sip: { udpSenderThread: false } } })).toThrow(/sip\.udpSenderThread: renamed; use sip\.udpKeepAliveThreads/);
+  });
+
   it('rejects unknown keys by name', () => {
     expect(() => loadConfig({ overrides: { registrar: { maxBinding: 2 } } })).toThrow(/registrar\.maxBinding: unknown key/);
   });

@@ -66,6 +66,12 @@ function describeValue(input: unknown, path: readonly PropertyKey[]): string {
   return v === undefined ? '(missing)' : JSON.stringify(v);
 }
 
+/** Keys a release renamed: a file written for the old name is told the new one. */
+const RENAMED: Readonly<Record<string, string>> = {
+  // The addon came to read the answers too, not only send the pings.
+  'sip.udpSenderThread': 'sip.udpKeepAliveThreads',
+};
+
 /** Validates a merged tree against the schema; throws ConfigError naming each bad key. */
 export function validateConfig(tree: Tree, origin: string): Config {
   const r = configSchema.safeParse(tree);
@@ -73,7 +79,10 @@ export function validateConfig(tree: Tree, origin: string): Config {
   const lines = r.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.length ? `${issue.path.join('.')}.` : '';
-      return `  ${issue.keys.map((k) => where + k).join(', ')}: unknown key (see the configuration reference in README.md)`;
+      return issue.keys
+        .map((k) => where + k)
+        .map((key) => (RENAMED[key] ? `  ${key}: renamed; use ${RENAMED[key]}` : `  ${key}: unknown key (see the configuration reference in README.md)`))
+        .join('\n');
     }
     const key = issue.path.join('.') || '(root)';
     return `  ${key} = ${describeValue(tree, issue.path)}: ${issue.message}`;

@@ -38,11 +38,11 @@ export const sipSchema = z
       .default(4194304)
       .describe('UDP socket receive buffer requested, in bytes (capped by net.core.rmem_max). Small buffers drop datagrams during GC pauses.'),
     udpSendBuffer: z.number().int().min(65536).default(4194304).describe('UDP socket send buffer requested, in bytes.'),
-    udpSenderThread: z
+    udpKeepAliveThreads: z
       .boolean()
       .default(true)
       .describe(
-        'Send keep-alive pings over UDP from a thread of their own (Linux; the native addon `npm ci` builds with a C compiler), so they do not hold up REGISTERs on the event loop. false, or without the addon, they are sent from the event loop; the start-up log says which.',
+        'Send keep-alive pings over UDP from a thread of their own and read their answers off a socket of their own in batches (Linux; the native addon `npm ci` builds with a C compiler), so they do not hold up REGISTERs on the event loop. false, or without the addon, both are done on the event loop; the start-up log says which.',
       ),
     forceRport: z
       .boolean()

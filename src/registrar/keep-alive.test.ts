@@ -187,6 +187,26 @@ describe('KeepAlive', () => {
     expect(h.ka.onResponse(h.answer(msg))).toBe(false);
   });
 
+  it('takes an answer a receiver thread recognised by its sequence number, timed by its arrival', () => {
+    const h = harness();
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    const seq = b.pingSeq;
+    expect(seq).toBeGreaterThanOrEqual(0);
+    const sentAt = b.pingSentAt;
+    // Arrived 30.7 ms after the ping was sent, taken later: the arrival counts, in whole ms.
+    h.advance(200);
+    expect(h.ka.onPingAnswer(seq + 1, sentAt + 30.7)).toBe(false);
+    expect(h.ka.onPingAnswer(seq, sentAt + 30.7)).toBe(true);
+    expect(b).toMatchObject({ reachable: true, misses: 0, pingSeq: -1, rttMs: 30, lastSeenAt: sentAt + 30 });
+    expect(h.ka.counters.answers).toBe(1);
+    // Answered once: the same number again matches nothing.
+    expect(h.ka.onPingAnswer(seq, sentAt + 31)).toBe(false);
+    // The marker the threads look for is this process's branch start.
+    expect(h.sent[0]!.msg.via[0]!.raw).toContain(`branch=${h.ka.branchStartBytes.toString('latin1')}${seq};`);
+  });
+
   it('flags an endpoint unreachable after maxMisses unanswered pings, once, and reachable again when it answers', () => {
     const h = harness({ maxMisses: 3 });
     const b = binding(1, true);

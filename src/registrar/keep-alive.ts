@@ -82,8 +82,8 @@ export class KeepAlive {
   private readonly tag = randomBytes(4).toString('hex');
   /** How our branches start, up to the sequence number. */
   private readonly branchStart = `${PING_BRANCH_PREFIX}${this.tag}-`;
-  /** The same as bytes, to search a raw response for. */
-  private readonly branchStartBytes = Buffer.from(this.branchStart, 'latin1');
+  /** The same as bytes, to search a raw response for (and for the UDP receiver threads, udp-receiver-thread.ts). */
+  readonly branchStartBytes = Buffer.from(this.branchStart, 'latin1');
   private readonly writer = new OptionsPingWriter(this.tag);
   /** Route lines by Path (a binding's Path is one array until its next REGISTER). */
   private readonly routes = new WeakMap<readonly string[], Buffer>();
@@ -220,7 +220,7 @@ export class KeepAlive {
         b.rttMs = pong.rttMs;
         if (pong.pongAt > b.lastSeenAt) b.lastSeenAt = pong.pongAt;
       }
-      this.answered(b, null);
+      this.answered(b, 0, null);
     }
     b.pingSentAt = this.deps.now();
     this.counters.pings++;
@@ -242,11 +242,11 @@ export class KeepAlive {
     }
   }
 
-  private answered(b: Binding, rttMs: number | null): void {
+  private answered(b: Binding, atMs: number, rttMs: number | null): void {
     b.misses = 0;
     if (rttMs !== null) {
       b.rttMs = rttMs;
-      b.lastSeenAt = this.deps.now();
+      b.lastSeenAt = atMs;
     }
     const was = b.reachable;
     b.reachable = true;
@@ -266,7 +266,19 @@ export class KeepAlive {
     if (seq < 0) return false;
     const b = this.pending.get(seq);
     if (b === undefined || !isOptionsAnswer(buf)) return false;
-    this.answer(b);
+    this.answer(b, this.deps.now());
+    return true;
+  }
+
+  /**
+   * An answer a UDP receiver thread recognised (the same test as onRawResponse, in C) and
+   * timed when it arrived (to the microsecond; kept in whole ms, as the clock here is): true
+   * when its ping is still awaited.
+   */
+  onPingAnswer(seq: number, atMs: number): boolean {
+    const b = this.pending.get(seq);
+    if (b === undefined) return false;
+    this.answer(b, Math.floor(atMs));
     return true;
   }
 
@@ -283,18 +295,18 @@ export class KeepAlive {
     if (!/^\d{1,10}$/.test(digits)) return false;
     const b = this.pending.get(Number(digits));
     if (b === undefined) return false;
-    this.answer(b);
+    this.answer(b, this.deps.now());
     return true;
   }
 
-  private answer(b: Binding): void {
+  private answer(b: Binding, atMs: number): void {
     this.pending.delete(b.pingSeq);
     b.pingSeq = -1;
     this.counters.answers++;
     // Timed from the visit; a ping queued for the sender thread left later than that.
     const waited = b.pingTicket >= 0 && this.deps.sendDelay !== undefined ? this.deps.sendDelay(b, b.pingTicket) : 0;
     // Whole ms: a small integer in the binding, not a new heap number per answer.
-    this.answered(b, Math.max(0, Math.round(this.deps.now() - b.pingSentAt - waited)));
+    this.answered(b, atMs, Math.max(0, Math.round(atMs - b.pingSentAt - waited)));
   }
 }
 

@@ -28,6 +28,11 @@ function binding(i: number, now: number): Binding {
   });
 }
 
+/** A transport layer of one UDP listener without keep-alive threads: answers come in on the event loop. */
+function udpTransport(listener: object): TransportLayer {
+  return { listeners: [listener], ownAddresses: () => new Set(['127.0.0.1']), setPingMarker: () => {}, takePingAnswers: () => {} } as unknown as TransportLayer;
+}
+
 describe('keep-alive wiring', () => {
   it('pings every endpoint once per interval when each slot holds several batches (6,000 endpoints, 100 slots)', async () => {
     const config = validateConfig({ nat: { keepAlive: { interval: 1, target: 'all', maxMisses: 1000 } } }, 'test');
@@ -38,7 +43,7 @@ describe('keep-alive wiring', () => {
       transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060,
       sendTo: (_buf: Buffer, _address: string, port: number) => pinged.set(port, (pinged.get(port) ?? 0) + 1),
     };
-    const transport = { listeners: [listener], ownAddresses: () => new Set(['127.0.0.1']) } as unknown as TransportLayer;
+    const transport = udpTransport(listener);
     const registrar = { reachability: () => {} } as unknown as Registrar;
     const log = { debug: () => {} } as unknown as Logger;
     const N = 6000;
@@ -60,7 +65,7 @@ describe('keep-alive wiring', () => {
     const table = new BindingTable(now, () => 0.1);
     const pinged: number[] = [];
     const listener = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060, sendTo: (_b: Buffer, _a: string, port: number) => pinged.push(port) };
-    const transport = { listeners: [listener], ownAddresses: () => new Set(['127.0.0.1']) } as unknown as TransportLayer;
+    const transport = udpTransport(listener);
     wired = wireKeepAlive(table, { reachability: () => {} } as unknown as Registrar, transport, () => config, { debug: () => {} } as unknown as Logger);
     expect(wired.awake).toBe(false);
     await new Promise((r) => setTimeout(r, 50));
@@ -83,7 +88,7 @@ describe('keep-alive wiring', () => {
       const table = new BindingTable(now, () => 0.1);
       const pinged = new Set<number>();
       const listener = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060, sendTo: (_b: Buffer, _a: string, port: number) => pinged.add(port) };
-      const transport = { listeners: [listener], ownAddresses: () => new Set(['127.0.0.1']) } as unknown as TransportLayer;
+      const transport = udpTransport(listener);
       const registrar = { reachability: () => {} } as unknown as Registrar;
       for (let i = 1; i <= 200; i++) {
         const b = binding(i, now);
@@ -126,7 +131,7 @@ describe('keep-alive wiring', () => {
       const now = Date.now();
       const table = new BindingTable(now, () => 0.1);
       const listener = { transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060, sendTo: () => {} };
-      const transport = { listeners: [listener], ownAddresses: () => new Set(['127.0.0.1']) } as unknown as TransportLayer;
+      const transport = udpTransport(listener);
       const N = RETRACK_SLICE * 2 + 500;
       for (let i = 1; i <= N; i++) table.put(binding(i, now));
       wired = wireKeepAlive(table, { reachability: () => {} } as unknown as Registrar, transport, () => config, { debug: () => {} } as unknown as Logger);

@@ -1,5 +1,6 @@
 // Keep-alive of a running server (SPEC §6): the ping schedule fed by the binding table, pings
-// sent from the socket each binding registered on, answers taken from the transport layer,
+// sent from the socket each binding registered on, answers taken from the transport layer
+// (from the UDP receiver threads on each timer tick, or as they arrive on the event loop),
 // reachability changes recorded (and bindings removed) by the registrar. Also lost flows
 // (RFC 5626 §4.4.1): when the connection a binding registered over closes, nothing can reach
 // the endpoint through it any more — the binding is marked unreachable at once, or removed
@@ -10,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import type { Binding } from '../registrar/binding.js';
 import type { BindingTable } from '../registrar/binding-table.js';
 import { KEEP_ALIVE_TICK_MS, KeepAlive } from '../registrar/keep-alive.js';
+import { PING_SEQ_LIMIT } from '../registrar/options-ping.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { TransportLayer } from '../transport/transport-layer.js';
 import type { Connection, Listener } from '../transport/transport.js';
@@ -71,6 +73,11 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
     userAgent: () => config().sip.serverHeader,
     now: Date.now,
   });
+  // The UDP receiver threads keep the answers to these pings for takePingAnswers() below.
+  transport.setPingMarker(keepAlive.branchStartBytes, PING_SEQ_LIMIT);
+  const pingAnswer = (seq: number, atMs: number) => {
+    keepAlive.onPingAnswer(seq, atMs);
+  };
   // Bindings by the connection they registered over. A binding that moved to another
   // connection stays in its old one's set until that closes; it is skipped there because its
   // `connection` is no longer that one.
@@ -125,6 +132,8 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
       timer = null;
       return;
     }
+    // Answers first: one that came in just before its endpoint's slot is not judged a miss.
+    transport.takePingAnswers(pingAnswer);
     const owed = Math.floor((Date.now() - startedAt) / KEEP_ALIVE_TICK_MS);
     if (owed - turned > (config().nat.keepAlive.interval * 1000) / KEEP_ALIVE_TICK_MS) turned = owed - 1;
     let more = false;

@@ -22,7 +22,6 @@ import { openSqliteStore, type SqliteStore } from '../store/sqlite/sqlite-store.
 import type { StoreOp } from '../store/store.js';
 import { TransactionLayer } from '../transaction/server-transactions.js';
 import { UdpListener } from '../transport/udp-listener.js';
-import { nativeUdp } from '../transport/udp-sender-thread.js';
 import { TransportLayer } from '../transport/transport-layer.js';
 import { bindingView, type BindingView } from './binding-view.js';
 import { buildApiServer } from '../api/api-server.js';
@@ -135,7 +134,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
     maxMessageSize: config.sip.maxMessageSize,
     udpReceiveBuffer: config.sip.udpReceiveBuffer,
     udpSendBuffer: config.sip.udpSendBuffer,
-    udpSenderThread: config.sip.udpSenderThread,
+    udpKeepAliveThreads: config.sip.udpKeepAliveThreads,
     tcpIdleTimeout: config.sip.tcpIdleTimeout,
     tls,
     forceRport: config.sip.forceRport,
@@ -245,7 +244,7 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
             memory: process.memoryUsage(),
             registrar: registrar.counters,
             transport: transport.counters,
-            keepAlive: { ...(keepAlive?.keepAlive.summary() ?? NO_KEEP_ALIVE), ...senderThreadCounters(transport) },
+            keepAlive: { ...(keepAlive?.keepAlive.summary() ?? NO_KEEP_ALIVE), ...keepAliveThreadCounters(transport) },
             journal: store.journal.stats,
           });
         case 'registrations.list': {
@@ -339,11 +338,13 @@ export async function startServer(fileConfig: Config, log: Logger): Promise<Runn
   }
 
   for (const l of transport.listeners) log.info({ transport: l.transport, address: l.localAddress, port: l.localPort }, 'listening');
-  if (transport.listeners.some((l) => l.transport === 'UDP')) {
-    const native = nativeUdp();
-    if (!config.sip.udpSenderThread) log.info('UDP keep-alive pings are sent from the event loop (sip.udpSenderThread is false)');
-    else if (native.addon === null) log.warn({ reason: native.reason }, 'UDP keep-alive pings are sent from the event loop: the native sender is not available');
-    else log.info('UDP keep-alive pings are sent from a sender thread');
+  const udp = transport.listeners.filter((l): l is UdpListener => l instanceof UdpListener);
+  if (udp.length > 0 && !config.sip.udpKeepAliveThreads) log.info('UDP keep-alive pings and their answers are handled on the event loop (sip.udpKeepAliveThreads is false)');
+  else if (udp.length > 0) {
+    for (const l of udp) {
+      if (l.threadsUnavailable !== null) log.warn({ address: l.localAddress, port: l.localPort, reason: l.threadsUnavailable }, 'UDP keep-alive pings and their answers are handled on the event loop');
+    }
+    if (udp.every((l) => l.threadsUnavailable === null)) log.info('UDP keep-alive pings are sent, and their answers read, on threads of their own');
   }
   log.info({ domains: domains.domains(), defaultDomain: domains.default, dataDir: config.store.dataDir }, 'Rollcall is ready');
   if (store.accounts.domains().length === 0) {
@@ -387,22 +388,32 @@ function splitHostPort(listen: string): { host: string; port: number } {
 const NO_KEEP_ALIVE = Object.freeze({ endpoints: 0, pings: 0, answers: 0, misses: 0 });
 
 /**
- * What the UDP sender threads (udp-sender-thread.ts) sent and dropped, all sockets together,
- * and how many of those sent the event loop sent for a starved thread; nothing when no socket
- * has one.
+ * What the UDP keep-alive threads (udp-native.ts) did, all sockets together: datagrams the
+ * sender threads sent and dropped (and how many of those sent the event loop sent for a
+ * starved thread), ping answers the receiver threads kept, datagrams they
+ * handed to the event loop and dropped. Nothing when no socket has them.
  */
-function senderThreadCounters(transport: TransportLayer): { threadSent?: number; threadDropped?: number; threadLate?: number } {
-  let sent = 0;
-  let dropped = 0;
-  let late = 0;
+function keepAliveThreadCounters(transport: TransportLayer): {
+  threadSent?: number;
+  threadDropped?: number;
+  threadLate?: number;
+  threadAnswers?: number;
+  threadForwarded?: number;
+  threadReceiveDropped?: number;
+} {
+  const out = { threadSent: 0, threadDropped: 0, threadLate: 0, threadAnswers: 0, threadForwarded: 0, threadReceiveDropped: 0 };
   let threads = 0;
   for (const l of transport.listeners) {
-    if (!(l instanceof UdpListener) || l.senderThread === null) continue;
-    const c = l.senderThread.counters();
-    sent += c.sent;
-    dropped += c.dropped;
-    late += c.late;
+    if (!(l instanceof UdpListener) || l.senderThread === null || l.receiverThread === null) continue;
+    const s = l.senderThread.counters();
+    const r = l.receiverThread.counters();
+    out.threadSent += s.sent;
+    out.threadDropped += s.dropped;
+    out.threadLate += s.late;
+    out.threadAnswers += r.pingAnswers;
+    out.threadForwarded += r.forwarded;
+    out.threadReceiveDropped += r.dropped;
     threads++;
   }
-  return threads === 0 ? {} : { threadSent: sent, threadDropped: dropped, threadLate: late };
+  return threads === 0 ? {} : out;
 }

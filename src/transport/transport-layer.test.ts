@@ -218,3 +218,44 @@ describe('UDP responses taken on their raw bytes', () => {
     expect(raw).toEqual([]);
   });
 });
+
+describe.runIf(process.platform === 'linux')('UDP ping answers read by the receiver threads', () => {
+  const MARKER = 'z9hG4bK-rcka-5eedf00d-';
+  const answer = (seq: number) =>
+    `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=${MARKER}${seq}\r\nFrom: <sip:ka@example.com>;tag=1\r\nTo: <sip:a@example.com>;tag=2\r\nCall-ID: ${MARKER}${seq}@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+
+  async function sendFrom(host: string, port: number, texts: string[]): Promise<void> {
+    const { createSocket } = await import('node:dgram');
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, host, r));
+    for (const t of texts) await new Promise<void>((r) => s.send(t, port, '127.0.0.1', () => r()));
+    s.close();
+  }
+
+  it('hands them over on request with their arrival time, counted as received, without those of blocked or denied sources; never to the rate limit', async () => {
+    let limited = 0;
+    const raw: string[] = [];
+    layer = await TransportLayer.start(
+      options({
+        listen: listen('udp:127.0.0.1:0'),
+        udpKeepAliveThreads: true,
+        guard: { admit: () => (limited++, 1), refuses: (address) => address === '127.0.0.2', screen: () => 0, retryAfter: () => 0 },
+        onRawResponse: (buf) => (raw.push(buf.toString('latin1')), false),
+      }),
+    );
+    layer.setPingMarker(Buffer.from(MARKER, 'latin1'), 1 << 30);
+    const port = layer.listeners[0]!.localPort;
+    const before = Date.now();
+    await sendFrom('127.0.0.1', port, [answer(1), answer(2)]);
+    await sendFrom('127.0.0.2', port, [answer(3)]);
+    const taken: Array<[number, number]> = [];
+    // All three read (the thread reads on a 5 ms clock), two handed over.
+    await expect.poll(() => (layer!.takePingAnswers((seq, atMs) => taken.push([seq, atMs])), layer!.counters.received)).toBe(3);
+    expect(taken.map(([seq]) => seq)).toEqual([1, 2]);
+    for (const [, atMs] of taken) expect(atMs).toBeGreaterThanOrEqual(before - 1);
+    expect(layer.counters.received).toBe(3);
+    // Taken by the thread: neither the event loop's raw look nor the rate limit saw them.
+    expect(raw).toEqual([]);
+    expect(limited).toBe(0);
+  });
+});

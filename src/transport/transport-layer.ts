@@ -50,8 +50,11 @@ export interface TransportLayerOptions {
   readonly maxMessageSize: number;
   readonly udpReceiveBuffer: number;
   readonly udpSendBuffer: number;
-  /** Give each UDP socket a sender thread for sendSoon() (udp-sender-thread.ts), when the addon is built. */
-  readonly udpSenderThread?: boolean;
+  /**
+   * Give each UDP listener keep-alive threads when the addon is built (udp-native.ts): pings
+   * sent by sendSoon() and their answers read off the event loop (takePingAnswers()).
+   */
+  readonly udpKeepAliveThreads?: boolean;
   /** Seconds before an idle TCP, TLS or WebSocket connection is closed (0: never). */
   readonly tcpIdleTimeout: number;
   /** Certificate and key of the tls and wss listeners (config/tls-credentials.ts); null without them. */
@@ -97,7 +100,7 @@ export class TransportLayer {
               port: a.port,
               receiveBuffer: opts.udpReceiveBuffer,
               sendBuffer: opts.udpSendBuffer,
-              senderThread: opts.udpSenderThread === true,
+              threads: opts.udpKeepAliveThreads === true,
               // With a guard, the datagram went through admitDatagram first: its verdict comes along.
               onMessage: (buf, flow) => layer.inbound(buf, flow, 'datagram', opts.guard !== undefined ? layer.udpVerdict : null),
               onError,
@@ -146,6 +149,30 @@ export class TransportLayer {
     const c = this.opts.tls;
     if (c == null) throw new Error(`${a.transport} listener without a certificate (sip.tls.cert, sip.tls.key)`);
     return c;
+  }
+
+  /**
+   * Tells the UDP listeners' receiver threads how the keep-alive's ping branches start
+   * (before the sequence number): from now on they keep the answers for takePingAnswers().
+   */
+  setPingMarker(marker: Buffer, seqLimit: number): void {
+    for (const l of this.listeners) if (l instanceof UdpListener) l.receiverThread?.setPingMarker(marker, seqLimit);
+  }
+
+  /**
+   * The ping answers the receiver threads kept since the last call, each to `onAnswer` with
+   * its sequence number and arrival time — those from blocked or denied sources left out, as
+   * admitDatagram leaves them out on the event loop.
+   */
+  takePingAnswers(onAnswer: (seq: number, atMs: number) => void): void {
+    const guard = this.opts.guard;
+    const now = this.now();
+    for (const l of this.listeners) {
+      if (!(l instanceof UdpListener) || l.receiverThread === null) continue;
+      this.counters.received += l.receiverThread.takePingAnswers((seq, atMs, address) => {
+        if (guard === undefined || !guard.refuses(address, now)) onAnswer(seq, atMs);
+      });
+    }
   }
 
   /**

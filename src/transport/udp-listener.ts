@@ -4,7 +4,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import type { Flow, InboundHandler, Listener } from './transport.js';
-import { closeUdpSocket, nativeUdp, openUdpSocket, UdpSenderThread } from './udp-sender-thread.js';
+import { closeUdpSocket, nativeUdp, openUdpSockets } from './udp-native.js';
+import { UdpReceiverThread } from './udp-receiver-thread.js';
+import { UdpSenderThread } from './udp-sender-thread.js';
 
 export interface UdpListenerOptions {
   readonly host: string;
@@ -19,10 +21,12 @@ export interface UdpListenerOptions {
    */
   readonly admit?: (buf: Buffer, address: string, port: number) => boolean;
   /**
-   * Give the socket a sender thread (udp-sender-thread.ts) for sendSoon(), when the native
-   * addon is built. Without one, sendSoon() is sendTo().
+   * Keep-alive threads, when the native addon is built (udp-native.ts): a sender thread for
+   * sendSoon(), and responses on a socket of their own read by a receiver thread, which
+   * keeps ping answers for takePingAnswers() and hands the rest to onMessage. Without them,
+   * sendSoon() is sendTo() and every datagram goes to onMessage.
    */
-  readonly senderThread?: boolean;
+  readonly threads?: boolean;
 }
 
 export class UdpListener implements Listener {
@@ -31,6 +35,9 @@ export class UdpListener implements Listener {
   localPort = 0;
   private readonly socket: Socket;
   #senderThread: UdpSenderThread | null = null;
+  #receiverThread: UdpReceiverThread | null = null;
+  /** Why the threads asked for (options.threads) are not running; null when they run or were not asked for. */
+  threadsUnavailable: string | null = null;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -45,47 +52,61 @@ export class UdpListener implements Listener {
       lookup: literalFirstLookup,
     });
     const listener = new UdpListener(socket);
-    // With a sender thread the socket is opened natively, so that the thread has its
-    // descriptor; node:dgram wraps it (bind({ fd })) and everything else is as without.
-    const addon = opts.senderThread === true ? nativeUdp().addon : null;
-    let fd = -1;
+    // With threads the sockets are opened natively, so that the threads have their
+    // descriptors; node:dgram wraps the request socket (bind({ fd })) and reads it as it
+    // would a socket of its own.
+    const native = opts.threads === true ? nativeUdp() : null;
+    const addon = native?.addon ?? null;
+    if (native !== null && addon === null) listener.threadsUnavailable = native.reason;
+    let fds: { request: number; response: number } | null = null;
     try {
-      if (addon !== null) fd = openUdpSocket(addon, opts.host, opts.port, isIPv6(opts.host));
+      if (addon !== null) fds = openUdpSockets(addon, opts.host, opts.port, isIPv6(opts.host), opts.receiveBuffer);
     } catch (err) {
-      return Promise.reject(err as Error);
+      const e = err as NodeJS.ErrnoException;
+      if (e.syscall === 'bind') return Promise.reject(e);
+      // The kernel will not give two sockets one port with a program to choose between them
+      // (before Linux 4.5, or a sandbox): one socket, everything on the event loop.
+      listener.threadsUnavailable = `this kernel refused the socket pair (${e.message})`;
     }
+    const onMessage = opts.onMessage;
+    const admit = opts.admit;
+    const deliver = (buf: Buffer, address: string, port: number) => {
+      if (admit !== undefined && !admit(buf, address, port)) return;
+      const flow: Flow = {
+        transport: 'UDP',
+        remoteAddress: address,
+        remotePort: port,
+        localAddress: listener.localAddress,
+        localPort: listener.localPort,
+        listener,
+        connection: null,
+      };
+      onMessage(buf, flow);
+    };
     return new Promise((resolve, reject) => {
       const failed = (err: Error) => {
-        if (fd >= 0) closeUdpSocket(fd);
+        if (addon !== null && fds !== null) {
+          closeUdpSocket(fds.request);
+          closeUdpSocket(fds.response);
+        }
         reject(err);
       };
       socket.once('error', failed);
       const bound = () => {
         socket.off('error', failed);
-        if (addon !== null) listener.#senderThread = UdpSenderThread.start(addon, fd);
+        if (addon !== null && fds !== null) {
+          listener.#senderThread = UdpSenderThread.start(addon, fds.request);
+          listener.#receiverThread = UdpReceiverThread.start(addon, fds.response, deliver);
+        }
         socket.on('error', opts.onError);
         const a = socket.address();
         listener.localAddress = a.address;
         listener.localPort = a.port;
-        const onMessage = opts.onMessage;
-        const admit = opts.admit;
-        socket.on('message', (buf, rinfo) => {
-          if (admit !== undefined && !admit(buf, rinfo.address, rinfo.port)) return;
-          const flow: Flow = {
-            transport: 'UDP',
-            remoteAddress: rinfo.address,
-            remotePort: rinfo.port,
-            localAddress: listener.localAddress,
-            localPort: listener.localPort,
-            listener,
-            connection: null,
-          };
-          onMessage(buf, flow);
-        });
+        socket.on('message', (buf, rinfo) => deliver(buf, rinfo.address, rinfo.port));
         resolve(listener);
       };
       try {
-        if (fd >= 0) socket.bind({ fd }, bound);
+        if (fds !== null) socket.bind({ fd: fds.request }, bound);
         else socket.bind(opts.port, opts.host, bound);
       } catch (err) {
         failed(err as Error);
@@ -101,6 +122,11 @@ export class UdpListener implements Listener {
   /** Null: sendSoon() sends from the event loop. */
   get senderThread(): UdpSenderThread | null {
     return this.#senderThread;
+  }
+
+  /** Null: every datagram, ping answers included, is read by the event loop. */
+  get receiverThread(): UdpReceiverThread | null {
+    return this.#receiverThread;
   }
 
   sendTo(buf: Buffer, address: string, port: number): void {
@@ -124,8 +150,10 @@ export class UdpListener implements Listener {
   }
 
   close(): Promise<void> {
-    // The thread sends on this socket's descriptor: it ends before the descriptor is closed.
+    // The sender thread sends on this socket's descriptor: it ends before the descriptor is
+    // closed. The receiver thread closes its own socket.
     this.#senderThread?.stop();
+    this.#receiverThread?.stop();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 }

@@ -1,4 +1,4 @@
-// The UDP sender thread (native/udp-sender) on real sockets: datagrams queued in one task
+// The UDP sender thread (native/udp-threads) on real sockets: datagrams queued in one task
 // leave from the listener's own port, so a NAT pinhole opened by the phone's REGISTER is the
 // one the ping goes through; the socket still receives; errors look like node:dgram's.
 
@@ -7,7 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Flow } from './transport.js';
 import { UdpListener } from './udp-listener.js';
-import { closeUdpSocket, nativeUdp, openUdpSocket, UdpSenderThread } from './udp-sender-thread.js';
+import { closeUdpSocket, nativeUdp, openUdpSockets } from './udp-native.js';
+import { UdpSenderThread } from './udp-sender-thread.js';
 
 const native = nativeUdp();
 // Built by `npm ci` (scripts/build-native.mjs) wherever there is a compiler; on Linux its
@@ -20,8 +21,8 @@ afterEach(async () => {
   for (const x of open.splice(0)) await x.close();
 });
 
-async function listener(host: string, senderThread: boolean, onMessage: (buf: Buffer, flow: Flow) => void = () => {}): Promise<UdpListener> {
-  const l = await UdpListener.open({ host, port: 0, receiveBuffer: 1 << 20, sendBuffer: 1 << 20, onMessage, onError: () => {}, senderThread });
+async function listener(host: string, threads: boolean, onMessage: (buf: Buffer, flow: Flow) => void = () => {}): Promise<UdpListener> {
+  const l = await UdpListener.open({ host, port: 0, receiveBuffer: 1 << 20, sendBuffer: 1 << 20, onMessage, onError: () => {}, threads });
   open.push(l);
   return l;
 }
@@ -99,7 +100,7 @@ describe.runIf(linux)('UDP sender thread', () => {
     expect(l.senderThread!.counters()).toEqual({ sent: 2, dropped: 1, late: 0 });
   });
 
-  it('leaves receiving to the event loop: a datagram to the socket reaches onMessage with its source', async () => {
+  it('leaves receiving requests to the event loop: a datagram to the socket reaches onMessage with its source', async () => {
     const seen: Array<{ text: string; port: number }> = [];
     const l = await listener('127.0.0.1', true, (buf, flow) => seen.push({ text: buf.toString(), port: flow.remotePort }));
     const r = await receiver('udp4', '127.0.0.1');
@@ -118,7 +119,7 @@ describe.runIf(linux)('UDP sender thread', () => {
     await until(() => r.got.length === 50);
     expect(r.got.length).toBe(50);
     // The port is free again: the descriptor was closed, once.
-    const again = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, senderThread: true });
+    const again = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, threads: true });
     open.push(again);
     expect(again.localPort).toBe(l.localPort);
   });
@@ -143,9 +144,9 @@ describe.runIf(linux)('UDP sender thread', () => {
   /** A sender thread on a socket of its own that looks for work every pollMs, and a receiver. */
   async function threadAndReceiver(pollMs: number) {
     const addon = native.addon!;
-    const fd = openUdpSocket(addon, '127.0.0.1', 0, false);
-    const t = UdpSenderThread.start(addon, fd, pollMs);
-    open.push({ close: () => (t.stop(), closeUdpSocket(fd)) });
+    const fds = openUdpSockets(addon, '127.0.0.1', 0, false, 65536);
+    const t = UdpSenderThread.start(addon, fds.request, pollMs);
+    open.push({ close: () => (t.stop(), closeUdpSocket(fds.request), closeUdpSocket(fds.response)) });
     return { t, r: await receiver('udp4', '127.0.0.1') };
   }
 
@@ -191,14 +192,15 @@ describe.runIf(linux)('UDP sender thread', () => {
 
   it('sends what is still queued when stopped, without waiting for the thread to look', async () => {
     const addon = native.addon!;
-    const fd = openUdpSocket(addon, '127.0.0.1', 0, false);
-    const t = UdpSenderThread.start(addon, fd, 60_000);
+    const fds = openUdpSockets(addon, '127.0.0.1', 0, false, 65536);
+    const t = UdpSenderThread.start(addon, fds.request, 60_000);
     const r = await receiver('udp4', '127.0.0.1');
     t.queue(Buffer.from('at stop'), '127.0.0.1', r.port);
     t.flush();
     const began = Date.now();
     t.stop();
-    closeUdpSocket(fd);
+    closeUdpSocket(fds.request);
+    closeUdpSocket(fds.response);
     expect(Date.now() - began).toBeLessThan(1000);
     await until(() => r.got.length === 1);
     expect(r.got[0]?.text).toBe('at stop');
@@ -206,7 +208,7 @@ describe.runIf(linux)('UDP sender thread', () => {
 
   it('refuses a port in use with an error like node:dgram, naming the address', async () => {
     const l = await listener('127.0.0.1', true);
-    const err = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, senderThread: true }).then(
+    const err = await UdpListener.open({ host: '127.0.0.1', port: l.localPort, receiveBuffer: 65536, sendBuffer: 65536, onMessage: () => {}, onError: () => {}, threads: true }).then(
       () => null,
       (e: NodeJS.ErrnoException) => e,
     );

@@ -1,5 +1,5 @@
 // A thread of its own that sends datagrams from a UDP socket the event loop also uses
-// (native/udp-sender, Linux). Keep-alive pings go through it: at 100,000 endpoints they are
+// (native/udp-threads/udp_sender.c, Linux). Keep-alive pings go through it: at 100,000 endpoints they are
 // thousands of datagrams a second, and from the event loop each one costs a send call, a
 // SendWrap and a system call (over loopback also the receiver's wake-up) that a REGISTER
 // arriving meanwhile waits for (bench/keep-alive.mjs). Here the event loop copies a batch into
@@ -7,68 +7,12 @@
 // SCHED_IDLE, so it never takes the core from a REGISTER; a batch that waits 50 ms for it (the
 // core saturated) is sent by the event loop at its next hand-over and counted as late.
 //
-// The addon is built at install (`npm ci` runs node-gyp). Where it is not (no compiler, not
-// Linux), nativeUdp() says why and the pings go out from the event loop as before.
 
-import { closeSync } from 'node:fs';
-import { createRequire } from 'node:module';
-
-interface UdpSenderAddon {
-  openSocket(address: string, port: number, ipv6Only: boolean): number;
-  startSender(fd: number, pollMs?: number, ring?: Float64Array): object;
-  sendBatch(sender: object, buf: Buffer, length: number, ticket?: number): void;
-  stopSender(sender: object): void;
-  senderCounters(sender: object): [number, number, number];
-}
-
-/** From dist/transport and src/transport alike. */
-const ADDON_PATH = '../../native/udp-sender/build/Release/udp_sender.node';
-
-let loaded: { addon: UdpSenderAddon | null; reason: string } | null = null;
-
-/** The addon, or null and why not (once per process). */
-export function nativeUdp(): { addon: UdpSenderAddon | null; reason: string } {
-  if (loaded !== null) return loaded;
-  if (process.platform !== 'linux') return (loaded = { addon: null, reason: `not on Linux (${process.platform})` });
-  try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as UdpSenderAddon;
-    loaded = { addon, reason: 'built' };
-  } catch (err) {
-    loaded = { addon: null, reason: `not built (${(err as Error).message.split('\n')[0]}); run npm rebuild, with a C compiler, python3 and make` };
-  }
-  return loaded;
-}
-
-/**
- * A bound, non-blocking UDP socket's descriptor, for node:dgram's bind({ fd }), so that the
- * sender thread knows the socket. Errors look like node:dgram's bind errors.
- */
-export function openUdpSocket(addon: UdpSenderAddon, host: string, port: number, ipv6Only: boolean): number {
-  try {
-    return addon.openSocket(host, port, ipv6Only);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const out = new Error(`${e.syscall ?? 'bind'} ${e.code ?? 'EINVAL'} ${host.includes(':') ? `[${host}]` : host}:${port}`) as NodeJS.ErrnoException & { address: string; port: number };
-    out.code = e.code ?? 'EINVAL';
-    out.syscall = e.syscall ?? 'bind';
-    out.address = host;
-    out.port = port;
-    throw out;
-  }
-}
-
-/** Closes a descriptor from openUdpSocket that node:dgram did not take. */
-export function closeUdpSocket(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // already closed
-  }
-}
+import type { UdpAddon } from './udp-native.js';
 
 /**
  * Each entry: u16 payload length, u16 port, u8 address length, the address (latin1), the
- * payload — native/udp-sender/udp_sender.c reads it. 64 KB holds ~100 pings; a fuller batch
+ * payload — native/udp-threads/udp_sender.c reads it. 64 KB holds ~100 pings; a fuller batch
  * is handed over and a new one begun.
  */
 const BATCH_BYTES = 65536;
@@ -95,14 +39,14 @@ export class UdpSenderThread {
   private readonly flushNow = () => this.flush();
 
   private constructor(
-    private readonly addon: UdpSenderAddon,
+    private readonly addon: UdpAddon,
     private readonly sender: object,
     /** (ticket, ms the batch waited before it went out) pairs, written by the thread. */
     private readonly waits: Float64Array,
   ) {}
 
   /** pollMs: how often the thread looks for work (5 ms; longer only in tests). */
-  static start(addon: UdpSenderAddon, fd: number, pollMs?: number): UdpSenderThread {
+  static start(addon: UdpAddon, fd: number, pollMs?: number): UdpSenderThread {
     // -1: no ticket yet in any place, so that ticket 0 is not found before it is written.
     const waits = new Float64Array(2 * WAIT_RING).fill(-1);
     return new UdpSenderThread(addon, addon.startSender(fd, pollMs, waits), waits);

@@ -101,7 +101,7 @@ describe('keep-alive and reachability', () => {
       expect(cli.stdout).toMatch(/REACHABILITY/);
       expect(cli.stdout).toMatch(/sip:n1@ka\.test .* yes +reachable \(\d+ ms\)/);
       // `rollcall status` counts the keep-alive's work.
-      const status = JSON.parse(rollcall(['status', '--json', '--data-dir', dataDir]).stdout) as { keepAlive: { endpoints: number; pings: number; answers: number; threadSent?: number; threadDropped?: number; threadLate?: number } };
+      const status = JSON.parse(rollcall(['status', '--json', '--data-dir', dataDir]).stdout) as { keepAlive: { endpoints: number; pings: number; answers: number; threadSent?: number; threadDropped?: number; threadLate?: number; threadAnswers?: number; threadForwarded?: number; threadReceiveDropped?: number } };
       expect(status.keepAlive.endpoints).toBeGreaterThanOrEqual(1);
       expect(status.keepAlive.answers).toBeGreaterThanOrEqual(1);
       expect(status.keepAlive.pings).toBeGreaterThanOrEqual(status.keepAlive.answers);
@@ -113,10 +113,15 @@ describe('keep-alive and reachability', () => {
       expect(stats.endpoints).toBeGreaterThanOrEqual(1);
       expect(stats.pings).toBeGreaterThanOrEqual(stats.answers);
       expect(stats.misses).toBeGreaterThanOrEqual(0);
-      // On Linux the UDP pings went through the sender thread (native/udp-sender), none dropped.
+      // On Linux the UDP pings went out through the sender thread and their answers came in
+      // through the receiver socket (native/udp-threads), none dropped; nothing else came in
+      // on the response socket.
       if (process.platform === 'linux') {
         expect(status.keepAlive.threadSent).toBeGreaterThanOrEqual(status.keepAlive.answers);
         expect(status.keepAlive.threadDropped).toBe(0);
+        expect(status.keepAlive.threadAnswers).toBeGreaterThanOrEqual(status.keepAlive.answers);
+        expect(status.keepAlive.threadForwarded).toBe(0);
+        expect(status.keepAlive.threadReceiveDropped).toBe(0);
         // Those the event loop sent for a starved thread are counted among them.
         expect(status.keepAlive.threadLate).toBeGreaterThanOrEqual(0);
         expect(status.keepAlive.threadLate).toBeLessThanOrEqual(status.keepAlive.threadSent!);

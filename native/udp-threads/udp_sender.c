@@ -30,21 +30,14 @@
 // this it would include the thread's wait (up to POLL_MS, up to STARVED_MS on a busy core).
 // Written before the send, so an answer can never be read before its ping's entry.
 
-#define _GNU_SOURCE
-#define NAPI_VERSION 8
-#include <arpa/inet.h>
+#include "udp_common.h"
+
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <node_api.h>
 #include <poll.h>
-#include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,33 +82,6 @@ typedef struct sender {
   napi_ref ring_ref;
   napi_env env;
 } sender;
-
-static int parse_address(const char *text, uint16_t port, struct sockaddr_storage *out, socklen_t *out_len) {
-  memset(out, 0, sizeof *out);
-  struct sockaddr_in *v4 = (struct sockaddr_in *)out;
-  if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    *out_len = sizeof *v4;
-    return 0;
-  }
-  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
-  if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    *out_len = sizeof *v6;
-    return 0;
-  }
-  /* A scoped IPv6 address (fe80::1%eth0): the resolver knows scopes, and never looks up a name here. */
-  struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_DGRAM}, *res = NULL;
-  if (getaddrinfo(text, NULL, &hints, &res) != 0 || res == NULL) return -1;
-  memcpy(out, res->ai_addr, res->ai_addrlen);
-  *out_len = res->ai_addrlen;
-  freeaddrinfo(res);
-  if (out->ss_family == AF_INET6) v6->sin6_port = htons(port);
-  else v4->sin_port = htons(port);
-  return 0;
-}
 
 /**
  * Sends msgs[0..n); returns how many were dropped. The thread waits a while for a full socket
@@ -288,56 +254,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(s);
 }
 
-static napi_value throw_errno(napi_env env, const char *syscall, int err) {
-  char msg[160];
-  snprintf(msg, sizeof msg, "%s %s", syscall, strerror(err));
-  napi_value code, message, error;
-  const char *name = err == EADDRINUSE ? "EADDRINUSE" : err == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : err == EACCES ? "EACCES" : err == EAFNOSUPPORT ? "EAFNOSUPPORT" : "ERR_UDP_SENDER";
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
-  napi_create_error(env, code, message, &error);
-  napi_value sys;
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &sys);
-  napi_set_named_property(env, error, "syscall", sys);
-  napi_throw(env, error);
-  return NULL;
-}
-
-static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, NULL, msg);
-  return NULL;
-}
-
-/** openSocket(address: string, port: number, ipv6Only: boolean): number — a bound, non-blocking UDP socket. */
-static napi_value open_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char text[64];
-  size_t len;
-  uint32_t port;
-  bool v6only = false;
-  if (argc < 3 || napi_get_value_string_utf8(env, argv[0], text, sizeof text, &len) != napi_ok || napi_get_value_uint32(env, argv[1], &port) != napi_ok || port > 65535 ||
-      napi_get_value_bool(env, argv[2], &v6only) != napi_ok)
-    return throw_type(env, "openSocket(address, port, ipv6Only)");
-  struct sockaddr_storage sa;
-  socklen_t sl;
-  if (parse_address(text, (uint16_t)port, &sa, &sl) != 0) return throw_type(env, "openSocket: not an IP address");
-  int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
-  if (sa.ss_family == AF_INET6) {
-    int on = v6only ? 1 : 0;
-    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-  }
-  if (bind(fd, (struct sockaddr *)&sa, sl) != 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, "bind", err);
-  }
-  napi_value out;
-  napi_create_int32(env, fd, &out);
-  return out;
-}
+static const napi_type_tag SENDER_TAG = {0x72636b61u, 0x73656e64u};
 
 /**
  * startSender(fd: number, pollMs?: number, ring?: Float64Array): object — the thread, stopped
@@ -345,7 +262,7 @@ static napi_value open_socket(napi_env env, napi_callback_info info) {
  * looks for work, the first time one pollMs after the start. ring: (ticket, ms waited) pairs,
  * written as batches go out (an even length; held until the thread ends).
  */
-static napi_value start_sender(napi_env env, napi_callback_info info) {
+napi_value start_sender(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
@@ -400,24 +317,7 @@ static napi_value start_sender(napi_env env, napi_callback_info info) {
   struct sched_param sp = {0};
   pthread_setschedparam(s->thread, SCHED_IDLE, &sp);
   napi_add_env_cleanup_hook(env, cleanup_hook, s);
-  napi_value obj;
-  napi_create_object(env, &obj);
-  napi_wrap(env, obj, s, finalize, NULL, NULL);
-  return obj;
-}
-
-static sender *unwrap(napi_env env, napi_value obj) {
-  void *p = NULL;
-  if (napi_unwrap(env, obj, &p) != napi_ok) return NULL;
-  return p;
-}
-
-/** The sender of a function whose only argument it is; NULL when it is missing or not one. */
-static sender *only_sender_arg(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  return argc >= 1 ? unwrap(env, argv[0]) : NULL;
+  return wrap_tagged(env, s, &SENDER_TAG, finalize);
 }
 
 /**
@@ -425,11 +325,11 @@ static sender *only_sender_arg(napi_env env, napi_callback_info info) {
  * buffer[0..length) and hands it to the thread; the ticket (an integer ≥ 0) names its entry in
  * the ring of waits.
  */
-static napi_value send_batch(napi_env env, napi_callback_info info) {
+napi_value send_batch(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  sender *s = argc >= 3 ? unwrap(env, argv[0]) : NULL;
+  sender *s = argc >= 3 ? unwrap_tagged(env, argv[0], &SENDER_TAG) : NULL;
   void *data;
   size_t cap;
   uint32_t len;
@@ -471,16 +371,16 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
 }
 
 /** stopSender(sender): void — sends what was handed over, then ends the thread (before the socket is closed). */
-static napi_value stop_sender(napi_env env, napi_callback_info info) {
-  sender *s = only_sender_arg(env, info);
+napi_value stop_sender(napi_env env, napi_callback_info info) {
+  sender *s = only_object_arg(env, info, &SENDER_TAG);
   if (s == NULL) return throw_type(env, "stopSender(sender)");
   stop(s);
   return NULL;
 }
 
 /** senderCounters(sender): [sent, dropped, late] */
-static napi_value sender_counters(napi_env env, napi_callback_info info) {
-  sender *s = only_sender_arg(env, info);
+napi_value sender_counters(napi_env env, napi_callback_info info) {
+  sender *s = only_object_arg(env, info, &SENDER_TAG);
   if (s == NULL) return throw_type(env, "senderCounters(sender)");
   pthread_mutex_lock(&s->mu);
   double values[3] = {(double)s->sent, (double)s->dropped, (double)s->late};
@@ -495,16 +395,3 @@ static napi_value sender_counters(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-static napi_value init(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-      {"openSocket", NULL, open_socket, NULL, NULL, NULL, napi_default, NULL},
-      {"startSender", NULL, start_sender, NULL, NULL, NULL, napi_default, NULL},
-      {"sendBatch", NULL, send_batch, NULL, NULL, NULL, napi_default, NULL},
-      {"stopSender", NULL, stop_sender, NULL, NULL, NULL, napi_default, NULL},
-      {"senderCounters", NULL, sender_counters, NULL, NULL, NULL, napi_default, NULL},
-  };
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  return exports;
-}
-
-NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
