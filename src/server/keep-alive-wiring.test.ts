@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../config/load-config.js';
 import { Binding } from '../registrar/binding.js';
 import { BindingTable } from '../registrar/binding-table.js';
+import { pingSeqIn } from '../registrar/options-ping.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { TransportLayer } from '../transport/transport-layer.js';
 import { RETRACK_SLICE, wireKeepAlive, type ServerKeepAlive } from './keep-alive-wiring.js';
@@ -57,6 +58,40 @@ describe('keep-alive wiring', () => {
     expect(wired.keepAlive.counters.pings).toBeGreaterThanOrEqual(N);
     // Each endpoint once per interval: none pinged three times so far.
     expect(Math.max(...pinged.values())).toBeLessThanOrEqual(2);
+  });
+
+  it('takes the answers the UDP receiver threads kept on each firing: an endpoint answering there stays reachable, with its round-trip time', async () => {
+    // maxMisses 1: a single ping whose answer is not taken before the endpoint's next visit flags it.
+    const config = validateConfig({ nat: { keepAlive: { interval: 1, target: 'all', maxMisses: 1 } } }, 'test');
+    const now = Date.now();
+    const table = new BindingTable(now, () => 0.1);
+    let marker: Buffer | null = null;
+    const sent: Array<{ seq: number; at: number }> = [];
+    const listener = {
+      transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060,
+      sendTo: (buf: Buffer) => sent.push({ seq: pingSeqIn(buf, marker!), at: Date.now() }),
+    };
+    // Each ping answered 3 ms after it left, kept as the receiver thread keeps it, until taken.
+    const transport = {
+      listeners: [listener], ownAddresses: () => new Set(['127.0.0.1']),
+      setPingMarker: (m: Buffer) => (marker = Buffer.from(m)),
+      takePingAnswers: (onAnswer: (seq: number, atMs: number) => void) => {
+        for (const s of sent.splice(0)) onAnswer(s.seq, s.at + 3);
+      },
+    } as unknown as TransportLayer;
+    const flagged: string[] = [];
+    const registrar = { reachability: (_b: Binding, state: string) => flagged.push(state) } as unknown as Registrar;
+    const b = binding(3, now);
+    table.put(b);
+    wired = wireKeepAlive(table, registrar, transport, () => config, { debug: () => {} } as unknown as Logger);
+    expect(marker).not.toBeNull();
+    const end = Date.now() + 5000;
+    while (wired.keepAlive.counters.answers < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(wired.keepAlive.counters.answers).toBeGreaterThanOrEqual(3);
+    expect(wired.keepAlive.counters.misses).toBe(0);
+    expect(flagged).not.toContain('unreachable');
+    expect(b.reachable).toBe(true);
+    expect(b.rttMs).toBe(3);
   });
 
   it('sleeps while nothing is to be pinged; the first binding to be tracked wakes it, and the last to go lets it sleep', async () => {

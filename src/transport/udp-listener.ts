@@ -36,8 +36,7 @@ export class UdpListener implements Listener {
   private readonly socket: Socket;
   #senderThread: UdpSenderThread | null = null;
   #receiverThread: UdpReceiverThread | null = null;
-  /** Why the threads asked for (options.threads) are not running; null when they run or were not asked for. */
-  threadsUnavailable: string | null = null;
+  #threadsUnavailable: string | null = null;
 
   private constructor(socket: Socket) {
     this.socket = socket;
@@ -57,7 +56,7 @@ export class UdpListener implements Listener {
     // would a socket of its own.
     const native = opts.threads === true ? nativeUdp() : null;
     const addon = native?.addon ?? null;
-    if (native !== null && addon === null) listener.threadsUnavailable = native.reason;
+    if (native !== null && addon === null) listener.#threadsUnavailable = native.reason;
     let fds: { request: number; response: number } | null = null;
     try {
       if (addon !== null) fds = openUdpSockets(addon, opts.host, opts.port, isIPv6(opts.host), opts.receiveBuffer);
@@ -66,7 +65,7 @@ export class UdpListener implements Listener {
       if (e.syscall === 'bind') return Promise.reject(e);
       // The kernel will not give two sockets one port with a program to choose between them
       // (before Linux 4.5, or a sandbox): one socket, everything on the event loop.
-      listener.threadsUnavailable = `this kernel refused the socket pair (${e.message})`;
+      listener.#threadsUnavailable = `this kernel refused the socket pair (${e.message})`;
     }
     const onMessage = opts.onMessage;
     const admit = opts.admit;
@@ -122,6 +121,11 @@ export class UdpListener implements Listener {
   /** Null: sendSoon() sends from the event loop. */
   get senderThread(): UdpSenderThread | null {
     return this.#senderThread;
+  }
+
+  /** Why the threads asked for (options.threads) are not running; null when they run or were not asked for. */
+  get threadsUnavailable(): string | null {
+    return this.#threadsUnavailable;
   }
 
   /** Null: every datagram, ping answers included, is read by the event loop. */
