@@ -91,7 +91,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"takePingAnswers", NULL, take_ping_answers, NULL, NULL, NULL, napi_default, NULL},
       {"stopReceiver", NULL, stop_receiver, NULL, NULL, NULL, napi_default, NULL},
       {"receiverCounters", NULL, receiver_counters, NULL, NULL, NULL, napi_default, NULL},
-      {"yieldCore", NULL, yield_core, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

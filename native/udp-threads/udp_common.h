@@ -33,6 +33,5 @@ napi_value set_ping_marker(napi_env env, napi_callback_info info);
 napi_value take_ping_answers(napi_env env, napi_callback_info info);
 napi_value stop_receiver(napi_env env, napi_callback_info info);
 napi_value receiver_counters(napi_env env, napi_callback_info info);
-napi_value yield_core(napi_env env, napi_callback_info info);
 
 #endif

@@ -14,7 +14,6 @@ import { KEEP_ALIVE_TICK_MS, KeepAlive } from '../registrar/keep-alive.js';
 import { PING_SEQ_LIMIT } from '../registrar/options-ping.js';
 import type { Registrar } from '../registrar/registrar.js';
 import type { TransportLayer } from '../transport/transport-layer.js';
-import { coreYielder } from '../transport/udp-native.js';
 import type { Connection, Listener } from '../transport/transport.js';
 
 /** Pings sent in one go before the event loop gets to its I/O again. */
@@ -34,18 +33,7 @@ export interface ServerKeepAlive {
   stop(): void;
 }
 
-/**
- * giveWay: called before each batch of the keep-alive's work, so that a thread waiting for
- * the event loop's core runs first (sched_yield; see native/udp-threads/core_yield.c).
- */
-export function wireKeepAlive(
-  table: BindingTable,
-  registrar: Registrar,
-  transport: TransportLayer,
-  config: () => Config,
-  log: Logger,
-  giveWay: () => void = coreYielder(),
-): ServerKeepAlive {
+export function wireKeepAlive(table: BindingTable, registrar: Registrar, transport: TransportLayer, config: () => Config, log: Logger): ServerKeepAlive {
   // The UDP sockets by local port (then address): the one a binding came in on is found
   // without making a key string per ping.
   const udp = new Map<number, Listener[]>();
@@ -134,12 +122,7 @@ export function wireKeepAlive(
   let turned = 0;
   let working = false;
   const work = () => {
-    if (stopped) {
-      working = false;
-      return;
-    }
-    giveWay();
-    if (keepAlive.work(PING_BATCH)) setImmediate(work);
+    if (!stopped && keepAlive.work(PING_BATCH)) setImmediate(work);
     else working = false;
   };
   const fire = () => {
@@ -149,7 +132,6 @@ export function wireKeepAlive(
       timer = null;
       return;
     }
-    giveWay();
     // Answers first: one that came in just before its endpoint's slot is not judged a miss.
     transport.takePingAnswers(pingAnswer);
     const owed = Math.floor((Date.now() - startedAt) / KEEP_ALIVE_TICK_MS);

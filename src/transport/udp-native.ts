@@ -1,7 +1,6 @@
 // The native UDP addon (native/udp-threads, Linux): a listener's two sockets on one port, the
 // sender thread that sends keep-alive pings from one (udp-sender-thread.ts) and the receiver
-// thread that reads their answers from the other (udp-receiver-thread.ts), and yieldCore()
-// for the keep-alive's batches (native/udp-threads/core_yield.c). At 100,000
+// thread that reads their answers from the other (udp-receiver-thread.ts). At 100,000
 // endpoints pings and answers are thousands of datagrams a second each way; on the event loop
 // every one of them is work a REGISTER arriving meanwhile waits for (bench/keep-alive.mjs).
 //
@@ -23,7 +22,6 @@ export interface UdpAddon {
   takePingAnswers(receiver: object, out: Buffer): number;
   stopReceiver(receiver: object): void;
   receiverCounters(receiver: object): [number, number, number];
-  yieldCore(): void;
 }
 
 /** From dist/transport and src/transport alike. */
@@ -42,15 +40,6 @@ export function nativeUdp(): { addon: UdpAddon | null; reason: string } {
     loaded = { addon: null, reason: `not built (${(err as Error).message.split('\n')[0]}); run npm rebuild, with a C compiler, python3 and make` };
   }
   return loaded;
-}
-
-/**
- * Gives the event loop's core to a thread waiting for it (sched_yield), before a batch of
- * background work: see native/udp-threads/core_yield.c. Does nothing where the addon is not built.
- */
-export function coreYielder(): () => void {
-  const addon = nativeUdp().addon;
-  return addon === null ? () => {} : () => addon.yieldCore();
 }
 
 /**
