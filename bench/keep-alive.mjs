@@ -53,21 +53,24 @@
 // The server's data directory is made under the system's temporary directory: TMPDIR=/dev/shm
 // puts it on tmpfs, which takes the disk's fsync out of both modes (p95 5.55 → 4.20 ms at
 // 1,000/s there) and leaves the CPU, which is what the keep-alive competes for.
+// --sched DIR (with --toggle) records the first round's measured window with `perf sched
+// record` and leaves in DIR what bench/sched-waits.mjs needs to say which threads waited for a
+// CPU, and behind which (RESULTS, eleventh pass).
 // --responder-pace MS makes the C responder read every MS ms instead of being woken by each
 // ping (a wake-up the server's send pays for on loopback; the responder's send pays the
 // server's in return, so loopback does not overcharge the server by much: RESULTS, sixth
 // pass).
 //
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
-//     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc] [--toggle 5 --settle 2500]
+//     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc] [--toggle 5 --settle 2500] [--sched DIR]
 //
-// Issue 5's floor, as measured in RESULTS (eighth to tenth passes; 20 rounds at the least):
+// Issue 5's floor, as measured in RESULTS (eighth to eleventh passes; 20 rounds at the least):
 //   node bench/keep-alive.mjs --toggle 5 --settle 2500 --rounds 30 --duration 60
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +115,10 @@ const TIMELINE = arg('timeline', null);
  * those that started within --settle ms (default: half a phase) of a switch.
  */
 const TOGGLE = Number(arg('toggle', '0'));
+/** --sched DIR: perf sched record of the first toggled round, for bench/sched-waits.mjs. */
+const SCHED_DIR = arg('sched', null);
+/** performance.now() plus this is CLOCK_MONOTONIC in ms, the clock perf sched records with (-k monotonic). */
+const MONO_OFFSET = Number(process.hrtime.bigint()) / 1e6 - performance.now();
 const SETTLE = Number(arg('settle', String(TOGGLE * 500)));
 const timeline = TIMELINE === null && TOGGLE === 0 ? null : [];
 /**
@@ -477,8 +484,17 @@ async function runToggled(round) {
   let timer = null;
   let on = true;
   const mark = (state) => switches.push({ at: performance.now(), on: state, main: cpuSeconds(server.pid, server.pid), cpu: cpuSeconds(server.pid), cpus: cpuTimes() });
+  const sched = SCHED_DIR !== null && round === 1 ? { dir: SCHED_DIR, perf: null, done: null } : null;
   const r = await load(port, RATE, WARMUP, DURATION, {
     start() {
+      if (sched !== null) {
+        mkdirSync(sched.dir, { recursive: true });
+        sched.perf = spawn('perf', ['sched', 'record', '-k', 'monotonic', '-o', join(sched.dir, 'sched.data'), '--', 'sleep', String(DURATION)], { stdio: 'ignore' });
+        sched.done = new Promise((res) => {
+          sched.perf.on('exit', res);
+          sched.perf.on('error', (err) => res(console.log(`--sched: perf sched record did not start (${err.message}); install linux-perf`)));
+        });
+      }
       responderProc.stdin.write('mark\n');
       mark(true);
       timer = setInterval(async () => {
@@ -500,6 +516,16 @@ async function runToggled(round) {
   server.kill('SIGTERM');
   await new Promise((res) => server.on('exit', res));
   rmSync(dir, { recursive: true, force: true });
+  if (sched !== null) {
+    await sched.done;
+    const mono = (at) => Number((at + MONO_OFFSET).toFixed(3));
+    writeFileSync(join(sched.dir, 'run.json'), JSON.stringify({
+      serverPid: server.pid, benchPid: process.pid, settleMs: SETTLE,
+      switches: switches.map((s) => ({ mono: mono(s.at), on: s.on })),
+      timeline: timeline.map(([start, ms]) => [mono(start), Number(ms.toFixed(3))]),
+    }));
+    console.log(`perf sched record of round 1 in ${sched.dir}: node bench/sched-waits.mjs ${sched.dir}`);
+  }
   // Each REGISTER to the phase it started in; none from the first SETTLE ms of a phase.
   const lat = { on: [], off: [] };
   const cpu = { on: { main: 0, all: 0, s: 0, steal: 0, total: 0 }, off: { main: 0, all: 0, s: 0, steal: 0, total: 0 } };
