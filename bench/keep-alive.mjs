@@ -60,9 +60,13 @@
 // ping (a wake-up the server's send pays for on loopback; the responder's send pays the
 // server's in return, so loopback does not overcharge the server by much: RESULTS, sixth
 // pass).
+// --responder-mode silent|deaf takes the answers, then the phones' reading, out of the
+// measurement: the C responder reads every ping and answers none, or reads none (the kernel
+// drops each ping at its full socket, waking no one), to tell the server's cost of sending
+// from the rest (RESULTS, twelfth pass). --responder-idle runs it at SCHED_IDLE, not nice 19.
 //
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
-//     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--trace-gc] [--toggle 5 --settle 2500] [--sched DIR]
+//     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--responder-mode answer|silent|deaf] [--responder-idle] [--trace-gc] [--toggle 5 --settle 2500] [--sched DIR]
 //
 // Issue 5's floor, as measured in RESULTS (eighth to eleventh passes; 20 rounds at the least):
 //   node bench/keep-alive.mjs --toggle 5 --settle 2500 --rounds 30 --duration 60
@@ -100,11 +104,19 @@ const PIN = process.argv.includes('--pin');
 const RESPONDER_CPU = arg('responder-cpu', '0');
 /** --responder-pace MS: the C responder takes its datagrams every MS ms rather than being woken by each. */
 const RESPONDER_PACE = Number(arg('responder-pace', '0'));
+/**
+ * --responder-mode answer|silent|deaf (the C responder): answer every ping (the default), read
+ * them and answer none, or read none (bench/ping-responder.c). Without answers every ping is a
+ * miss, so nat.keepAlive.maxMisses is raised out of reach: no endpoint is flagged unreachable.
+ */
+const RESPONDER_MODE = arg('responder-mode', 'answer');
+if (!['answer', 'silent', 'deaf'].includes(RESPONDER_MODE)) throw new Error('--responder-mode: answer, silent or deaf');
 const TRACE_GC = process.argv.includes('--trace-gc');
 /** --server-flag F (repeatable): a Node/V8 flag for the server, e.g. --server-flag=--max-semi-space-size=32. */
 const SERVER_FLAGS = process.argv.filter((a) => a.startsWith('--server-flag=')).map((a) => a.slice('--server-flag='.length));
 /** --server-set=KEY=VALUE (repeatable): a config setting for the server, e.g. --server-set=store.synchronous=normal. */
 const SERVER_SETS = process.argv.filter((a) => a.startsWith('--server-set=')).flatMap((a) => ['--set', a.slice('--server-set='.length)]);
+if (RESPONDER_MODE !== 'answer') SERVER_SETS.push('--set', 'nat.keepAlive.maxMisses=1000000000');
 /** --modes on or --modes off: only one of the pair (for profiling one mode). */
 const MODES = arg('modes', 'off,on').split(',').map((m) => m === 'on');
 /** --timeline PREFIX: every measured REGISTER's start and latency to PREFIX-ROUND-MODE.json. */
@@ -160,20 +172,24 @@ function responderCommand() {
     const exe = join(mkdtempSync(join(tmpdir(), 'rollcall-responder-')), 'ping-responder');
     try {
       execFileSync('cc', ['-O2', '-o', exe, join(ROOT, 'bench/ping-responder.c')], { stdio: 'ignore' });
-      return { kind: 'c', args: [exe, '127.0.0.2', String(RESPONDER_PACE)] };
+      return { kind: RESPONDER_MODE === 'answer' ? 'c' : `c (${RESPONDER_MODE})`, args: [exe, '127.0.0.2', String(RESPONDER_PACE), RESPONDER_MODE] };
     } catch {
       console.log('no C compiler (cc): the responder is bench/ping-responder.mjs');
     }
   }
+  if (RESPONDER_MODE !== 'answer') throw new Error(`--responder-mode ${RESPONDER_MODE} needs the C responder (a C compiler, without --responder node)`);
   return { kind: 'node', args: [process.execPath, join(ROOT, 'bench/ping-responder.mjs'), '127.0.0.2'] };
 }
 const responder = responderCommand();
 const responderArgs = responder.args;
 // The responder stands in for phones on other machines: at the lowest priority (nice 19), so
-// that on the core it shares the other process gets the CPU whenever it wants it.
+// that on the core it shares the other process gets the CPU whenever it wants it; with
+// --responder-idle at SCHED_IDLE (chrt --idle), below every ordinary thread.
+const RESPONDER_IDLE = process.argv.includes('--responder-idle');
+const lowest = RESPONDER_IDLE ? ['chrt', '--idle', '0'] : ['nice', '-n', '19'];
 const responderProc = PIN
-  ? spawn('taskset', ['-c', RESPONDER_CPU, 'nice', '-n', '19', ...responderArgs], { stdio: ['pipe', 'pipe', 'inherit'] })
-  : spawn('nice', ['-n', '19', ...responderArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
+  ? spawn('taskset', ['-c', RESPONDER_CPU, ...lowest, ...responderArgs], { stdio: ['pipe', 'pipe', 'inherit'] })
+  : spawn(lowest[0], [...lowest.slice(1), ...responderArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
 const replies = [];
 let waiting = null;
 let outBuf = '';

@@ -7,7 +7,13 @@
 // of it the kernel delivering the answers over loopback. Built by the bench with the
 // machine's cc when there is one.
 //
-//   cc -O2 -o ping-responder bench/ping-responder.c && ./ping-responder 127.0.0.2
+// A third argument takes the answers, or more, out of the picture, to tell what of the
+// keep-alive's cost to a REGISTER is which (RESULTS, twelfth pass): `silent` reads every ping
+// and answers none; `deaf` never reads its socket (a small buffer, full at once: the kernel
+// drops what comes), so that a ping costs only its sending. Without answers every ping is a
+// miss: the bench raises nat.keepAlive.maxMisses so that no endpoint is flagged.
+//
+//   cc -O2 -o ping-responder bench/ping-responder.c && ./ping-responder 127.0.0.2 [PACE_MS] [answer|silent|deaf]
 
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -90,12 +96,18 @@ int main(int argc, char **argv) {
   const char *address = argc > 1 ? argv[1] : "127.0.0.2";
   /* PACE_MS > 0: take the datagrams every PACE_MS ms instead of waking for each one. */
   int pace_ms = argc > 2 ? atoi(argv[2]) : 0;
+  const char *mode = argc > 3 ? argv[3] : "answer";
+  int silent = strcmp(mode, "silent") == 0, deaf = strcmp(mode, "deaf") == 0;
+  if (!silent && !deaf && strcmp(mode, "answer") != 0) {
+    fprintf(stderr, "mode: answer, silent or deaf\n");
+    return 2;
+  }
   if (strncmp(address, "127.", 4) != 0) {
     fprintf(stderr, "loopback only\n");
     return 2;
   }
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  int rcvbuf = 8 * 1024 * 1024;
+  int rcvbuf = deaf ? 4096 : 8 * 1024 * 1024;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   struct sockaddr_in sa = {.sin_family = AF_INET};
   if (fd < 0 || inet_pton(AF_INET, address, &sa.sin_addr) != 1 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
@@ -115,8 +127,8 @@ int main(int argc, char **argv) {
   size_t line_len = 0;
   struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
   for (;;) {
-    if (poll(fds, pace_ms > 0 ? 1 : 2, pace_ms > 0 ? pace_ms : -1) < 0) continue;
-    if (pace_ms > 0) fds[1].revents = POLLIN;
+    if (poll(fds, pace_ms > 0 || deaf ? 1 : 2, pace_ms > 0 ? pace_ms : -1) < 0) continue;
+    if (pace_ms > 0 && !deaf) fds[1].revents = POLLIN;
     while (fds[1].revents & POLLIN) {
       for (int i = 0; i < BATCH; i++) {
         in_iov[i] = (struct iovec){.iov_base = in_buf[i], .iov_len = MAX_DATAGRAM};
@@ -131,6 +143,7 @@ int main(int argc, char **argv) {
         if (len < 8 || memcmp(in_buf[i], "OPTIONS ", 8) != 0) continue;
         pings++;
         if (bucket >= 0 && bucket < MAX_BUCKETS) counts[bucket]++;
+        if (silent) continue;
         out_iov[k] = (struct iovec){.iov_base = out_buf[k], .iov_len = answer(in_buf[i], len, out_buf[k])};
         out[k].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = in[i].msg_hdr.msg_namelen, .msg_iov = &out_iov[k], .msg_iovlen = 1};
         k++;
