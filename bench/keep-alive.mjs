@@ -68,7 +68,7 @@
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
 //     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--responder-mode answer|silent|deaf] [--responder-idle] [--trace-gc] [--toggle 5 --settle 2500] [--sched DIR]
 //
-// Issue 5's floor, as measured in RESULTS (eighth to eleventh passes; 20 rounds at the least):
+// Issue 5's floor, as measured in RESULTS (eighth to twelfth passes; 20 rounds at the least):
 //   node bench/keep-alive.mjs --toggle 5 --settle 2500 --rounds 30 --duration 60
 
 import { execFileSync, spawn } from 'node:child_process';
