@@ -69,7 +69,9 @@ describe('keep-alive wiring', () => {
     const sent: Array<{ seq: number; at: number }> = [];
     const listener = {
       transport: 'UDP', localAddress: '127.0.0.1', localPort: 5060,
-      sendTo: (buf: Buffer) => sent.push({ seq: pingSeqIn(buf, marker!), at: Date.now() }),
+      // The ping's own send time, not a second reading of the clock: one a millisecond later
+      // made the round trip 4 ms (a flaky failure in CI).
+      sendTo: (buf: Buffer) => sent.push({ seq: pingSeqIn(buf, marker!), at: b.pingSentAt }),
     };
     // Each ping answered 3 ms after it left, kept as the receiver thread keeps it, until taken.
     const transport = {
