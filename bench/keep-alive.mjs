@@ -169,7 +169,9 @@ if (PIN) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio
  */
 function responderCommand() {
   if (arg('responder', 'c') !== 'node') {
-    const exe = join(mkdtempSync(join(tmpdir(), 'rollcall-responder-')), 'ping-responder');
+    const built = mkdtempSync(join(tmpdir(), 'rollcall-responder-'));
+    process.on('exit', () => rmSync(built, { recursive: true, force: true }));
+    const exe = join(built, 'ping-responder');
     try {
       execFileSync('cc', ['-O2', '-o', exe, join(ROOT, 'bench/ping-responder.c')], { stdio: 'ignore' });
       return { kind: RESPONDER_MODE === 'answer' ? 'c' : `c (${RESPONDER_MODE})`, args: [exe, '127.0.0.2', String(RESPONDER_PACE), RESPONDER_MODE] };
