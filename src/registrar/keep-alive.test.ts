@@ -350,4 +350,45 @@ describe('KeepAlive', () => {
     h.turn();
     expect(h.changes).toEqual(['unreachable 1 (no answer to 1 WebSocket pings)', 'unreachable 2 (no answer to 1 WebSocket pings)']);
   });
+
+  it('a connection with many bindings (a PBX\'s lines) is pinged once per visit round, not once per binding, and every binding follows its answers', () => {
+    const h = harness({ maxMisses: 2 });
+    const { conn, pong } = timedConnection(h, true);
+    let pings = 0;
+    (conn as { ping: () => void }).ping = () => {
+      pings++;
+      pong.pinged(h.advance(0));
+    };
+    const lines: Binding[] = [];
+    for (let id = 1; id <= 50; id++) {
+      const b = binding(id, true);
+      b.connection = conn;
+      b.transport = 'WS';
+      h.ka.track(b);
+      lines.push(b);
+    }
+    h.turn();
+    expect(pings).toBe(1);
+    expect(h.ka.counters.pings).toBe(1);
+    // The PBX answers 7 ms after the ping: every line has that round-trip time.
+    pong.ponged(pong.waitingSince + 7);
+    h.turn();
+    expect(pings).toBe(2);
+    expect(lines.every((b) => b.rttMs === 7 && b.reachable === true)).toBe(true);
+    // It stops answering: every line is flagged after maxMisses turns, each once.
+    h.turn();
+    h.turn();
+    expect(pings).toBe(4);
+    expect(h.changes).toHaveLength(50);
+    expect(h.changes[0]).toBe('unreachable 1 (no answer to 2 WebSocket pings)');
+  });
+
+  it('a connection with one binding is pinged at each of its visits, however the ticks fall', () => {
+    const { h, pong } = overConnection('TCP');
+    for (let i = 0; i < 5; i++) {
+      h.turn();
+      pong.ponged(h.advance(3));
+    }
+    expect(h.ka.counters.pings).toBe(5);
+  });
 });

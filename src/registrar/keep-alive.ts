@@ -209,8 +209,8 @@ export class KeepAlive {
    */
   private visitConnection(b: Binding, conn: Connection, s: KeepAliveSettings): void {
     const pong = conn.pong;
-    // Unanswered since before this binding's last visit (a connection with several bindings
-    // is pinged at each one's visit: a ping just sent for another is not yet a miss).
+    // Unanswered since before this binding's last visit (a ping sent for another binding on
+    // the same connection since then is not yet a miss).
     if (conn.pongRequired && pong.unanswered > 0 && pong.waitingSince <= b.pingSentAt) {
       this.miss(b, s, `no answer to ${s.maxMisses} WebSocket pings`);
       if (!b.inTable) return; // the owner removed it
@@ -222,7 +222,13 @@ export class KeepAlive {
       }
       this.answered(b, 0, null);
     }
-    b.pingSentAt = this.deps.now();
+    // One ping keeps the flow alive for every binding on it (RFC 5626 §4.4: keep-alives are
+    // per flow): a PBX registering 500 lines over one connection would otherwise get 500
+    // pings an interval. At most one per half interval, so that a connection with a single
+    // binding, visited once an interval give or take a tick, is still pinged at every visit.
+    const now = this.deps.now();
+    b.pingSentAt = now;
+    if (pong.pingedAt > 0 && now - pong.pingedAt < s.interval * 500) return;
     this.counters.pings++;
     conn.ping();
   }

@@ -12,8 +12,11 @@ export class PongClock {
   rttMs: number | null = null;
   /** When the oldest unanswered ping was sent (meaningful while unanswered > 0). */
   waitingSince = 0;
+  /** When the last ping was sent, epoch ms (0: never). */
+  pingedAt = 0;
 
   pinged(now: number): void {
+    this.pingedAt = now;
     if (this.unanswered === 0) this.waitingSince = now;
     this.unanswered++;
   }
