@@ -68,7 +68,7 @@
 //   npm run build && node bench/keep-alive.mjs [--bindings 100000] [--rate 1000] [--duration 20] [--warmup 5]
 //     [--rounds 3] [--max-steal 2] [--pin] [--responder-cpu 0|1] [--responder-mode answer|silent|deaf] [--responder-idle] [--trace-gc] [--toggle 5 --settle 2500] [--sched DIR]
 //
-// Issue 5's floor, as measured in RESULTS (eighth to twelfth passes; 20 rounds at the least):
+// Issue 5's floor, as measured in RESULTS (eighth to thirteenth passes; 20 rounds at the least):
 //   node bench/keep-alive.mjs --toggle 5 --settle 2500 --rounds 30 --duration 60
 
 import { execFileSync, spawn } from 'node:child_process';
@@ -212,6 +212,12 @@ responderProc.stdout.on('data', (c) => {
 const nextReply = () => (replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((r) => (waiting = r)));
 const { port: responderPort, pid: responderPid } = await nextReply();
 
+/** Data dirs not removed yet: removed when this process exits, a run that threw included. */
+const dataDirs = new Set();
+process.on('exit', () => {
+  for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
+});
+
 /**
  * A data dir with every account and the pinged bindings, as received on local port `port`.
  * Made in a child process (this file with --prepare-into): building 100,000 accounts and
@@ -220,6 +226,9 @@ const { port: responderPort, pid: responderPid } = await nextReply();
  */
 function prepare(port, token = null) {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-ka-bench-'));
+  // Removed by the round when it ends; this is for a run that fails (a server that died)
+  // before it does, which left ~100 MB behind on tmpfs.
+  dataDirs.add(dir);
   const dataDir = join(dir, 'data');
   execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepare-into', dataDir, '--port', String(port), '--responder-port', String(responderPort), '--bindings', String(N),
     ...(token === null ? [] : ['--token', token])], { stdio: 'inherit' });
@@ -483,6 +492,7 @@ async function runOnce(round, keepAlive) {
   server.kill('SIGTERM');
   await new Promise((res) => server.on('exit', res));
   rmSync(dir, { recursive: true, force: true });
+  dataDirs.delete(dir);
   return result;
 }
 
@@ -534,6 +544,7 @@ async function runToggled(round) {
   server.kill('SIGTERM');
   await new Promise((res) => server.on('exit', res));
   rmSync(dir, { recursive: true, force: true });
+  dataDirs.delete(dir);
   if (sched !== null) {
     await sched.done;
     const mono = (at) => Number((at + MONO_OFFSET).toFixed(3));
