@@ -54,6 +54,15 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
   const share = () => ctx.config().registrar.expiringShare;
   const customerOf = (b: Binding) => ctx.accounts.find(b.username, b.domain)?.customer ?? null;
 
+  /**
+   * The filter's predicate. Reachability is judged on current state: a keep-alive answer
+   * waiting for its binding's next visit (registrar/keep-alive.ts) is applied first.
+   */
+  const matcherOf = (filter: RegistrationFilter, now: number): ((b: Binding) => boolean) => {
+    const matches = bindingMatcher(filter, now, share());
+    return filter.reachability === undefined ? matches : (b) => matches(ctx.table.shown(b));
+  };
+
   /** The filter of a query, or sends 400 and returns null. */
   const filterOf = (q: FilterInput, reply: FastifyReply): RegistrationFilter | null => {
     let ip;
@@ -92,9 +101,9 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
     const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
     if (q.cursor !== undefined && cursor === null) return reply.code(400).send({ error: 'querystring.cursor: not a cursor of this list (use nextCursor as given)' });
     const now = ctx.now();
-    const page = queryRegistrations(ctx.table.snapshot(), bindingMatcher(filter, now, share()), q.sort, q.order === 'desc', q.limit, cursor);
+    const page = queryRegistrations(ctx.table.snapshot(), matcherOf(filter, now), q.sort, q.order === 'desc', q.limit, cursor);
     return {
-      items: page.items.map((b) => registrationJson(b, now, share(), customerOf(b))),
+      items: page.items.map((b) => registrationJson(ctx.table.shown(b), now, share(), customerOf(b))),
       total: page.total,
       nextCursor: page.next === null ? null : encodeCursor(page.next),
     };
@@ -105,7 +114,7 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
     const filter = filterOf(q, reply);
     if (filter === null) return reply;
     const now = ctx.now();
-    const matches = bindingMatcher(filter, now, share());
+    const matches = matcherOf(filter, now);
     const rows: Binding[] = [];
     for (const b of ctx.table.snapshot()) if (matches(b)) rows.push(b);
     const dir = q.order === 'desc' ? -1 : 1;
@@ -130,7 +139,8 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
         if (i === 0 && q.format === 'json') out += '[';
         const end = Math.min(keyed.length, i + CHUNK);
         for (; i < end; i++) {
-          const r = registrationJson(keyed[i]!.b, now, share(), customerOf(keyed[i]!.b));
+          const b = keyed[i]!.b;
+          const r = registrationJson(ctx.table.shown(b), now, share(), customerOf(b));
           out += q.format === 'csv' ? CSV_COLUMNS.map((c) => csvField(r[c])).join(',') + '\r\n' : (i > 0 ? ',\n' : '\n') + JSON.stringify(r);
         }
         if (i >= keyed.length) out += q.format === 'json' ? '\n]\n' : '';
@@ -152,7 +162,7 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
     const messages = ctx.store.bindings.lastMessages(b.id);
     const history = ctx.store.events.query({ aor: b.aor, limit: 100 }).filter((e) => e.bindingId === null || e.bindingId === b.id);
     return {
-      registration: registrationJson(b, now, share(), customerOf(b)),
+      registration: registrationJson(ctx.table.shown(b), now, share(), customerOf(b)),
       lastRequest: messages?.request ?? null,
       lastResponse: messages?.response ?? null,
       history,
@@ -168,7 +178,7 @@ export async function registrationRoutes(app: FastifyInstance, ctx: ApiContext):
     async (req, reply) => {
       const b = findBinding(req.params.id);
       if (b === null) return reply.code(404).send({ error: `no registration ${req.params.id} (it may have expired or been removed)` });
-      const before = registrationJson(b, ctx.now(), share(), customerOf(b));
+      const before = registrationJson(ctx.table.shown(b), ctx.now(), share(), customerOf(b));
       const removed = await forceRemove(b.aor, b.contact, req.principal!.user.name);
       const terminate = req.query.terminateCalls === 'true';
       audit(ctx, req, 'registration.unregister', b.aor, before, { removed, terminateCalls: terminate });

@@ -24,6 +24,8 @@ export class BindingTable {
   /** Told of every binding added or refreshed, and removed (the keep-alive schedule). */
   onPut: ((b: Binding) => void) | null = null;
   onRemove: ((b: Binding) => void) | null = null;
+  /** Told that a binding's run-time state is about to be shown (the keep-alive applies an answer it holds for it). */
+  onShow: ((b: Binding) => void) | null = null;
 
   constructor(
     nowMs: number,
@@ -65,6 +67,13 @@ export class BindingTable {
     out.length = n;
     return out;
   }
+
+  /** The binding with its run-time state current (reachability, last seen, RTT): for showing it. */
+  shown(b: Binding): Binding {
+    if (this.onShow !== null) this.onShow(b);
+    return b;
+  }
+
 
   /** Adds a new binding, or re-files one whose expiry changed (a refresh). */
   put(b: Binding): void {

@@ -33,12 +33,10 @@ export class Binding implements WheelItem {
   misses = 0;
   /** The keep-alive ring's slot (src/registrar/ping-ring.ts), -1 when not pinged. */
   pingSlot = -1;
-  /** Sequence number of the keep-alive awaiting an answer (its branch ends with it), -1 when none. */
+  /** Sequence number of the keep-alive awaiting an answer or, answered, its judgement at the next visit (its branch ends with it); -1 when none. */
   pingSeq = -1;
   /** When that keep-alive was sent, epoch ms (meaningful while pingSeq ≥ 0). */
   pingSentAt = 0;
-  /** Its send ticket (KeepAliveDeps.sendDatagram) when it was queued to go out later, else -1. */
-  pingTicket = -1;
 
   constructor(
     readonly id: number,

@@ -28,7 +28,7 @@ function harness(settings: Partial<KeepAliveSettings> = {}, queued?: { sendDelay
       sent.push({ b, msg, text: buf.toString() });
       return queued === undefined ? -1 : 100 + sent.length;
     },
-    sendDelay: queued === undefined ? undefined : (_b, ticket) => queued.sendDelay(ticket),
+    sendDelay: queued === undefined ? undefined : (ticket) => queued.sendDelay(ticket),
     localHost: () => '198.51.100.1',
     onUnreachable: (b, reason) => changes.push(`unreachable ${b.id} (${reason})`),
     onReachable: (b) => changes.push(`reachable ${b.id}`),
@@ -86,6 +86,7 @@ describe('KeepAlive', () => {
     expect(msg.callId).toMatch(/^z9hG4bK-rcka-[0-9a-f]+-\d+@198\.51\.100\.1$/);
     h.advance(3);
     expect(h.ka.onRawResponse(h.answerText(msg))).toBe(true);
+    h.ka.settle(proxied);
     expect(proxied.reachable).toBe(true);
     // Off (the default), the proxy is left to keep them: nothing is sent.
     Object.assign(h.s, { throughPath: false });
@@ -135,6 +136,7 @@ describe('KeepAlive', () => {
     expect(msg.via[0]!.raw).toMatch(/^SIP\/2\.0\/UDP 198\.51\.100\.1:5060;branch=z9hG4bK-rcka-[0-9a-f]+-\w+;rport$/);
     h.advance(40);
     expect(h.ka.onResponse(h.answer(msg, 405))).toBe(true);
+    h.ka.settle(b);
     expect(b.reachable).toBe(true);
     expect(b.rttMs).toBeGreaterThanOrEqual(40);
     expect(b.misses).toBe(0);
@@ -149,11 +151,11 @@ describe('KeepAlive', () => {
     h.ka.track(b);
     h.turn();
     const { msg } = h.sent[0]!;
-    expect(b.pingTicket).toBe(101);
     const seen = h.advance(7) - b.pingSentAt;
     expect(seen).toBeGreaterThanOrEqual(7);
     expect(h.ka.onRawResponse(h.answerText(msg))).toBe(true);
     expect(asked).toEqual([101]);
+    h.ka.settle(b);
     // What the clock saw since the visit, less the 4.4 ms in the queue, in whole ms.
     expect(b.rttMs).toBe(Math.round(seen - 4.4));
     // A wait longer than the clock saw (a coarser clock) is never a negative RTT.
@@ -162,6 +164,7 @@ describe('KeepAlive', () => {
     late.ka.track(c);
     late.turn();
     expect(late.ka.onResponse(late.answer(late.sent[0]!.msg))).toBe(true);
+    late.ka.settle(c);
     expect(c.rttMs).toBe(0);
   });
 
@@ -179,6 +182,7 @@ describe('KeepAlive', () => {
     expect(b.reachable).toBe(null);
     h.advance(25);
     expect(h.ka.onRawResponse(h.answerText(msg, 404))).toBe(true);
+    h.ka.settle(b);
     expect(b).toMatchObject({ reachable: true, misses: 0, pingSeq: -1 });
     expect(b.rttMs).toBeGreaterThanOrEqual(25);
     expect(h.ka.counters.answers).toBe(1);
@@ -199,12 +203,67 @@ describe('KeepAlive', () => {
     h.advance(200);
     expect(h.ka.onPingAnswer(seq + 1, sentAt + 30.7)).toBe(false);
     expect(h.ka.onPingAnswer(seq, sentAt + 30.7)).toBe(true);
+    h.ka.settle(b);
     expect(b).toMatchObject({ reachable: true, misses: 0, pingSeq: -1, rttMs: 30, lastSeenAt: sentAt + 30 });
     expect(h.ka.counters.answers).toBe(1);
     // Answered once: the same number again matches nothing.
     expect(h.ka.onPingAnswer(seq, sentAt + 31)).toBe(false);
     // The marker the threads look for is this process's branch start.
     expect(h.sent[0]!.msg.via[0]!.raw).toContain(`branch=${h.ka.branchStartBytes.toString('latin1')}${seq};`);
+  });
+
+  it('holds an answer in the ledger until the endpoint\'s next visit or settle(), and judges the ping answered', () => {
+    const h = harness({ maxMisses: 1 });
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    const first = b.pingSentAt;
+    expect(h.ka.onPingAnswer(b.pingSeq, first + 5)).toBe(true);
+    // Held: the binding is not touched by the answer itself.
+    expect(b).toMatchObject({ reachable: null, rttMs: null, lastSeenAt: T0 });
+    expect(h.ka.settle(b)).toBe(true);
+    expect(b).toMatchObject({ reachable: true, rttMs: 5, lastSeenAt: first + 5, pingSeq: -1 });
+    h.turn();
+    const seq = b.pingSeq;
+    const sentAt = b.pingSentAt;
+    expect(h.ka.settle(b)).toBe(false); // not answered yet
+    expect(h.ka.onPingAnswer(seq, sentAt + 40)).toBe(true);
+    expect(h.ka.counters.answers).toBe(2);
+    expect(b).toMatchObject({ rttMs: 5, lastSeenAt: first + 5, pingSeq: seq });
+    // Answered once: the same number again matches nothing, nor does a parsed retransmission.
+    expect(h.ka.onPingAnswer(seq, sentAt + 41)).toBe(false);
+    expect(h.ka.onResponse(h.answer(h.sent.at(-1)!.msg))).toBe(false);
+    // Left for the visit: the visit applies it, and it is no miss (maxMisses 1).
+    h.turn();
+    expect(b).toMatchObject({ reachable: true, misses: 0, rttMs: 40, lastSeenAt: sentAt + 40 });
+    expect(h.ka.counters.misses).toBe(0);
+    expect(h.changes).toEqual([]);
+  });
+
+  it('an answer held when the endpoint stops being pinged (keep-alive turned off) is applied, not lost', () => {
+    const h = harness();
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    const sentAt = b.pingSentAt;
+    h.ka.onPingAnswer(b.pingSeq, sentAt + 9);
+    Object.assign(h.s, { enabled: false });
+    h.ka.track(b);
+    expect(h.ka.size).toBe(0);
+    expect(b).toMatchObject({ reachable: true, rttMs: 9, lastSeenAt: sentAt + 9, pingSeq: -1 });
+  });
+
+  it('never moves last-seen back: a REGISTER after the held answer is the later news', () => {
+    const h = harness();
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    const answeredAt = b.pingSentAt + 7;
+    h.ka.onPingAnswer(b.pingSeq, answeredAt);
+    b.lastSeenAt = answeredAt + 500; // the registrar, on a refresh
+    h.ka.settle(b);
+    expect(b.rttMs).toBe(7);
+    expect(b.lastSeenAt).toBe(answeredAt + 500);
   });
 
   it('flags an endpoint unreachable after maxMisses unanswered pings, once, and reachable again when it answers', () => {

@@ -14,13 +14,18 @@
 // owner, which records the event and, if configured, removes the binding.
 //
 // No timers per ping: the ring (ping-ring.ts) visits each endpoint once per interval, and
-// that visit both judges the last ping and sends the next.
+// that visit both judges the last ping and sends the next. An OPTIONS answer is written into
+// the ledger (ping-ledger.ts), not into the binding, which is cold by then: the binding takes
+// it at that visit, or when it is about to be read (settle). Only an endpoint flagged
+// unreachable takes its answer at once, so that the event saying it is back is as prompt as
+// the answer that makes it.
 
 import { randomBytes } from 'node:crypto';
 import { getParam, type SipResponse } from '../sip/message.js';
 import type { Connection } from '../transport/transport.js';
 import type { Binding } from './binding.js';
 import { OptionsPingWriter, PING_BRANCH_PREFIX, PING_SEQ_LIMIT, pingSeqIn, routeLines } from './options-ping.js';
+import { PingLedger } from './ping-ledger.js';
 import { PingRing } from './ping-ring.js';
 
 export interface KeepAliveSettings {
@@ -45,7 +50,7 @@ export interface KeepAliveDeps {
    * How long, in ms, the datagram sendDatagram() gave this ticket for waited to go out: not
    * part of the round-trip time. 0 when not known.
    */
-  readonly sendDelay?: (b: Binding, ticket: number) => number;
+  readonly sendDelay?: (ticket: number) => number;
   /** The sent-by of our Via for a ping to `b` (the local address its REGISTER came in on). */
   readonly localHost: (b: Binding) => string;
   /** The endpoint answered no ping `maxMisses` times in a row (or its connection is gone). */
@@ -72,8 +77,10 @@ export interface KeepAliveCounters {
 
 export class KeepAlive {
   private readonly ring: PingRing<Binding>;
-  /** Pings awaiting an answer, by sequence number (the end of their branch). */
-  private readonly pending = new Map<number, Binding>();
+  /** OPTIONS pings and their answers, by sequence number (the end of their branch), until their endpoint's next visit. */
+  private readonly ledger = new PingLedger();
+  /** Pings to endpoints flagged unreachable, by sequence number: their answers are taken at once. */
+  private readonly prompt = new Map<number, Binding>();
   private seq = 0;
   /** Endpoints whose slot came up and that are not visited yet, from `dueAt` on. */
   private due: Binding[] = [];
@@ -112,10 +119,39 @@ export class KeepAlive {
   /** A binding is gone (or no longer to be pinged). */
   untrack(b: Binding): void {
     this.ring.remove(b);
-    if (b.pingSeq >= 0) {
-      this.pending.delete(b.pingSeq);
-      b.pingSeq = -1;
+    // An answer that came is still news, whatever happens to the pinging.
+    if (!this.settle(b)) this.forget(b);
+  }
+
+  /** Drops the binding's awaited ping, answered or not. */
+  private forget(b: Binding): void {
+    const seq = b.pingSeq;
+    b.pingSeq = -1;
+    const e = this.ledger.find(seq);
+    if (e >= 0) this.ledger.clear(e);
+    if (this.prompt.size > 0) this.prompt.delete(seq);
+  }
+
+  /**
+   * Applies to the binding the answer its last ping got, if one came: its last-seen, RTT and
+   * miss count are then current. For whatever reads them (the API) and for the visit.
+   * Returns false while that ping still awaits an answer.
+   */
+  settle(b: Binding): boolean {
+    const seq = b.pingSeq;
+    if (seq < 0) return true;
+    const e = this.ledger.find(seq);
+    // Overwritten by a ping two intervals younger (the ledger was outgrown): not judged.
+    if (e < 0) {
+      this.forget(b);
+      return true;
     }
+    const at = this.ledger.answeredAt(e);
+    if (at === 0) return false;
+    const rtt = this.ledger.rttMs(e);
+    this.forget(b);
+    this.answered(b, at, rtt);
+    return true;
   }
 
   private wanted(b: Binding): boolean {
@@ -179,24 +215,24 @@ export class KeepAlive {
         return;
       }
     }
-    if (b.pingSeq >= 0) {
-      this.pending.delete(b.pingSeq);
-      b.pingSeq = -1;
+    if (!this.settle(b)) {
+      this.forget(b);
       this.miss(b, s, `no answer to ${s.maxMisses} OPTIONS pings`);
       if (!b.inTable) return; // the owner removed it
     }
     const seq = this.seq;
     this.seq = (seq + 1) % PING_SEQ_LIMIT;
     const buf = this.writer.write(b, seq, this.deps.localHost(b), this.deps.userAgent(), proxied ? this.route(b.path) : null);
+    const now = this.deps.now();
     b.pingSeq = seq;
-    b.pingSentAt = this.deps.now();
-    this.pending.set(seq, b);
+    b.pingSentAt = now;
     this.counters.pings++;
-    if (conn === null) b.pingTicket = this.deps.sendDatagram(b, buf);
-    else {
-      b.pingTicket = -1;
-      conn.send(buf);
-    }
+    let ticket = -1;
+    if (conn === null) ticket = this.deps.sendDatagram(b, buf);
+    else conn.send(buf);
+    this.ledger.reserve(this.ring.size);
+    this.ledger.sent(seq, now, ticket);
+    if (b.reachable === false) this.prompt.set(seq, b);
   }
 
   /**
@@ -252,7 +288,8 @@ export class KeepAlive {
     b.misses = 0;
     if (rttMs !== null) {
       b.rttMs = rttMs;
-      b.lastSeenAt = atMs;
+      // A REGISTER since the answer is later news.
+      if (atMs > b.lastSeenAt) b.lastSeenAt = atMs;
     }
     const was = b.reachable;
     b.reachable = true;
@@ -267,13 +304,10 @@ export class KeepAlive {
    * tag, so nothing else matches; anything unsure goes to the parser.
    */
   onRawResponse(buf: Buffer): boolean {
-    if (this.pending.size === 0) return false;
+    if (this.ledger.size === 0) return false;
     const seq = pingSeqIn(buf, this.branchStartBytes);
-    if (seq < 0) return false;
-    const b = this.pending.get(seq);
-    if (b === undefined || !isOptionsAnswer(buf)) return false;
-    this.answer(b, this.deps.now());
-    return true;
+    if (seq < 0 || this.ledger.awaiting(seq) < 0 || !isOptionsAnswer(buf)) return false;
+    return this.onPingAnswer(seq, this.deps.now());
   }
 
   /**
@@ -282,9 +316,16 @@ export class KeepAlive {
    * when its ping is still awaited.
    */
   onPingAnswer(seq: number, atMs: number): boolean {
-    const b = this.pending.get(seq);
-    if (b === undefined) return false;
-    this.answer(b, Math.floor(atMs));
+    const e = this.ledger.awaiting(seq);
+    if (e < 0) return false;
+    this.counters.answers++;
+    // Timed from the visit; a ping queued for the sender thread left later than that.
+    const ticket = this.ledger.ticket(e);
+    this.ledger.answer(e, Math.floor(atMs), ticket >= 0 && this.deps.sendDelay !== undefined ? this.deps.sendDelay(ticket) : 0);
+    if (this.prompt.size > 0) {
+      const b = this.prompt.get(seq);
+      if (b !== undefined) this.settle(b);
+    }
     return true;
   }
 
@@ -299,20 +340,8 @@ export class KeepAlive {
     if (typeof branch !== 'string' || !branch.startsWith(this.branchStart)) return false;
     const digits = branch.slice(this.branchStart.length);
     if (!/^\d{1,10}$/.test(digits)) return false;
-    const b = this.pending.get(Number(digits));
-    if (b === undefined) return false;
-    this.answer(b, this.deps.now());
-    return true;
-  }
-
-  private answer(b: Binding, atMs: number): void {
-    this.pending.delete(b.pingSeq);
-    b.pingSeq = -1;
-    this.counters.answers++;
-    // Timed from the visit; a ping queued for the sender thread left later than that.
-    const waited = b.pingTicket >= 0 && this.deps.sendDelay !== undefined ? this.deps.sendDelay(b, b.pingTicket) : 0;
-    // Whole ms: a small integer in the binding, not a new heap number per answer.
-    this.answered(b, atMs, Math.max(0, Math.round(atMs - b.pingSentAt - waited)));
+    const seq = Number(digits);
+    return seq < PING_SEQ_LIMIT && this.onPingAnswer(seq, this.deps.now());
   }
 }
 

@@ -96,6 +96,54 @@ describe('keep-alive wiring', () => {
     expect(b.rttMs).toBe(3);
   });
 
+  it('asks each ping\'s queue wait of the listener that queued it, and shows an answer held for the next visit at once', async () => {
+    const config = validateConfig({ nat: { keepAlive: { interval: 1, target: 'all', maxMisses: 1 } } }, 'test');
+    const now = Date.now();
+    const table = new BindingTable(now, () => 0.1);
+    let marker: Buffer | null = null;
+    const sent: Array<{ seq: number; at: number }> = [];
+    const byPort = new Map<number, Binding>();
+    // Two sockets whose sender threads hand out the same tickets and waited 2 and 5 ms.
+    const queued = (localPort: number, waited: number) => ({
+      transport: 'UDP', localAddress: '127.0.0.1', localPort,
+      sendSoon: (buf: Buffer, _address: string, port: number) => (sent.push({ seq: pingSeqIn(buf, marker!), at: byPort.get(port)!.pingSentAt }), 7),
+      sendDelay: (ticket: number) => (ticket === 7 ? waited : 1000),
+      sendTo: () => {
+        throw new Error('queued, not sent at once');
+      },
+    });
+    // Answered 10 ms after the visit, then 20 ms.
+    let late = 10;
+    const transport = {
+      listeners: [queued(5060, 2), queued(5080, 5)], ownAddresses: () => new Set(['127.0.0.1']),
+      setPingMarker: (m: Buffer) => (marker = Buffer.from(m)),
+      takePingAnswers: (onAnswer: (seq: number, atMs: number) => void) => {
+        for (const s of sent.splice(0)) onAnswer(s.seq, s.at + late);
+      },
+    } as unknown as TransportLayer;
+    const a = binding(1, now);
+    const b = binding(2, now);
+    b.localPort = 5080;
+    for (const x of [a, b]) byPort.set(x.sourcePort, x);
+    table.put(a);
+    table.put(b);
+    wired = wireKeepAlive(table, { reachability: () => {} } as unknown as Registrar, transport, () => config, { debug: () => {} } as unknown as Logger);
+    const until = async (done: () => boolean) => {
+      const end = Date.now() + 5000;
+      while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    };
+    await until(() => wired!.keepAlive.counters.answers >= 2);
+    // The answers wait for the next visit, a second away...
+    expect([a.rttMs, b.rttMs, a.reachable]).toEqual([null, null, null]);
+    // ...unless the binding is shown.
+    expect([table.shown(a).rttMs, table.shown(b).rttMs, a.reachable]).toEqual([8, 5, true]);
+    late = 20;
+    await until(() => wired!.keepAlive.counters.answers >= 4);
+    expect([a.rttMs, b.rttMs]).toEqual([8, 5]);
+    expect([table.shown(a).rttMs, table.shown(b).rttMs]).toEqual([18, 15]);
+    expect(wired.keepAlive.counters.misses).toBe(0);
+  });
+
   it('sleeps while nothing is to be pinged; the first binding to be tracked wakes it, and the last to go lets it sleep', async () => {
     const config = validateConfig({ nat: { keepAlive: { interval: 1, target: 'all', maxMisses: 1000 } } }, 'test');
     const now = Date.now();

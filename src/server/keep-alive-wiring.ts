@@ -37,12 +37,16 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
   // The UDP sockets by local port (then address): the one a binding came in on is found
   // without making a key string per ping.
   const udp = new Map<number, Listener[]>();
-  for (const l of transport.listeners) {
-    if (l.transport !== 'UDP') continue;
+  const udpListeners = transport.listeners.filter((l) => l.transport === 'UDP');
+  for (const l of udpListeners) {
     const list = udp.get(l.localPort);
     if (list === undefined) udp.set(l.localPort, [l]);
     else list.push(l);
   }
+  // A send ticket is its sender thread's: the keep-alive is given it with the listener's
+  // place folded in (ticket × listeners + place), so that sendDelay() needs no binding.
+  const udpPlace = new Map(udpListeners.map((l, i) => [l, i]));
+  const folds = Math.max(1, udpListeners.length);
   const udpListener = (b: Binding): Listener | undefined => {
     const list = udp.get(b.localPort);
     if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i]!.localAddress === b.localAddress) return list[i];
@@ -58,14 +62,17 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
       if (l === undefined) return -1;
       try {
         // A ping can wait for the end of this batch: with a sender thread, the batch goes in one call.
-        if (l.sendSoon !== undefined) return l.sendSoon(buf, b.sourceAddress, b.sourcePort);
+        if (l.sendSoon !== undefined) {
+          const ticket = l.sendSoon(buf, b.sourceAddress, b.sourcePort);
+          return ticket < 0 ? -1 : ticket * folds + udpPlace.get(l)!;
+        }
         l.sendTo(buf, b.sourceAddress, b.sourcePort);
       } catch (err) {
         log.debug({ err, to: `${b.sourceAddress}:${b.sourcePort}` }, 'keep-alive not sent');
       }
       return -1;
     },
-    sendDelay: (b, ticket) => udpListener(b)?.sendDelay?.(ticket) ?? 0,
+    sendDelay: (ticket) => udpListeners[ticket % folds]?.sendDelay?.(Math.floor(ticket / folds)) ?? 0,
     // A wildcard bind has no address of its own to put in the Via: one of the machine's.
     localHost: (b) => (b.localAddress === '0.0.0.0' || b.localAddress === '::' ? fallbackHost(b.localAddress === '::') : b.localAddress),
     onUnreachable: (b, reason) => registrar.reachability(b, 'unreachable', reason, config().nat.keepAlive.removeUnreachable),
@@ -105,6 +112,11 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
     }
   };
   table.onPut = put;
+  // Answers of reachable endpoints wait in the keep-alive's ledger until the next visit: one
+  // shown before then takes its answer now.
+  table.onShow = (b) => {
+    keepAlive.settle(b);
+  };
   table.onRemove = (b) => {
     keepAlive.untrack(b);
     if (b.connection !== null) byConnection.get(b.connection)?.delete(b);
@@ -198,6 +210,7 @@ export function wireKeepAlive(table: BindingTable, registrar: Registrar, transpo
       timer = null;
       table.onPut = null;
       table.onRemove = null;
+      table.onShow = null;
     },
   };
 }

@@ -25,6 +25,7 @@ interface Reg {
   received: string;
   reachability: string;
   rttMs: number | null;
+  lastSeenAt: number;
   keepAliveMisses: number;
 }
 
@@ -48,7 +49,7 @@ describe('keep-alive and reachability', () => {
     dataDir = tempDataDir('keepalive');
     expect(rollcall(['users', 'add', 'admin', '--role', 'admin', '--password', 'admin-password-long', '--data-dir', dataDir]).status).toBe(0);
     const store = openSqliteStore({ dataDir, synchronous: 'normal', journal: 'inline' });
-    store.accounts.addMany(['n1', 'n2', 'n3', 'd1', 't1', 't2', 't3', 'p1'].map((u) => ({ username: u, domain: DOMAIN, customer: null, ha1Md5: computeHa1('MD5', u, DOMAIN, `pw-${u}`), ha1Sha256: computeHa1('SHA-256', u, DOMAIN, `pw-${u}`) })));
+    store.accounts.addMany(['n1', 'n2', 'n3', 'n4', 'd1', 't1', 't2', 't3', 'p1'].map((u) => ({ username: u, domain: DOMAIN, customer: null, ha1Md5: computeHa1('MD5', u, DOMAIN, `pw-${u}`), ha1Sha256: computeHa1('SHA-256', u, DOMAIN, `pw-${u}`) })));
     await store.close();
     const cfg = join(dataDir, 'rollcall.yaml');
     writeFileSync(cfg, 'nat:\n  keepAlive:\n    interval: 1\n    maxMisses: 2\n');
@@ -144,6 +145,46 @@ describe('keep-alive and reachability', () => {
       expect(c.requests.length - before).toBeLessThanOrEqual(Math.ceil(seconds) + 3);
     } finally {
       c.close();
+    }
+  }, 30_000);
+
+  it('shows an answer once it is taken, not only at the endpoint\'s next visit (the API applies what the keep-alive holds)', async () => {
+    // A visit every 4 s: the answer waits in the keep-alive's ledger that long unless shown.
+    await admin.json('PATCH', '/api/settings', { 'nat.keepAlive.interval': 4 });
+    const c = await phoneBehindNat('n4', '127.0.0.75');
+    /** Polls for 1.5 s (the next visit is 4 s after the ping) until `f` has it. */
+    const soon = async <T>(f: () => Promise<T | undefined>): Promise<T | undefined> => {
+      const end = Date.now() + 1500;
+      for (;;) {
+        const v = await f();
+        if (v !== undefined || Date.now() > end) return v;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const pinged = async (n: number) => {
+      const end = Date.now() + 10_000;
+      while (c.requests.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      expect(c.requests.length).toBe(n);
+    };
+    try {
+      // The first answer: the reachability filter finds n4 reachable before its next visit.
+      await pinged(1);
+      const found = await soon(async () => (await admin.json<{ items: Reg[] }>('GET', '/api/registrations?reachability=reachable&number=n4')).items[0]);
+      expect(found).toMatchObject({ number: 'n4', reachability: 'reachable', keepAliveMisses: 0 });
+      expect(c.requests.length).toBe(1);
+      // The second: the listing shows its last-seen before the next visit.
+      await pinged(2);
+      const answeredAt = Date.now();
+      const reg = await soon(async () => {
+        const r = await registration('n4');
+        return r !== undefined && r.lastSeenAt >= answeredAt - 50 ? r : undefined;
+      });
+      expect(reg).toMatchObject({ reachability: 'reachable', keepAliveMisses: 0 });
+      expect(reg!.rttMs).toBeGreaterThanOrEqual(0);
+      expect(c.requests.length).toBe(2);
+    } finally {
+      c.close();
+      await admin.json('PATCH', '/api/settings', { 'nat.keepAlive.interval': 1 });
     }
   }, 30_000);
 
