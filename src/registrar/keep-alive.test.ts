@@ -334,6 +334,20 @@ describe('KeepAlive', () => {
     expect(h.sent).toEqual([]); // never an OPTIONS on a connection flow
   });
 
+  it('an endpoint that moved from UDP to a connection has its OPTIONS answer applied, and its entry dropped, at the first visit there', () => {
+    const h = harness();
+    const b = binding(1, true);
+    h.ka.track(b);
+    h.turn();
+    const seq = b.pingSeq;
+    h.ka.onPingAnswer(seq, b.pingSentAt + 6);
+    b.connection = { id: 7, closed: false, send: () => true, ping: () => {}, pong: new PongClock(), pongRequired: false } as unknown as Connection;
+    b.transport = 'TCP';
+    h.turn();
+    expect(b).toMatchObject({ pingSeq: -1, rttMs: 6, reachable: true });
+    expect(h.ka.onPingAnswer(seq, b.pingSentAt + 7)).toBe(false);
+  });
+
   /** A connection whose ping() is timed by the harness's clock, as the listeners' by theirs. */
   function timedConnection(h: ReturnType<typeof harness>, pongRequired: boolean) {
     const pong = new PongClock();

@@ -244,6 +244,9 @@ export class KeepAlive {
    * open connection is the answer.
    */
   private visitConnection(b: Binding, conn: Connection, s: KeepAliveSettings): void {
+    // An OPTIONS from before the endpoint registered over this connection: its answer, if
+    // one came, is applied; its entry is not left to wait for an overwrite.
+    if (!this.settle(b)) this.forget(b);
     const pong = conn.pong;
     // Unanswered since before this binding's last visit (a ping sent for another binding on
     // the same connection since then is not yet a miss).
