@@ -74,7 +74,6 @@ export class BindingTable {
     return b;
   }
 
-
   /** Adds a new binding, or re-files one whose expiry changed (a refresh). */
   put(b: Binding): void {
     if (!b.inTable) {
