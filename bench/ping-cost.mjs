@@ -4,6 +4,9 @@
 // answer being matched, for 100,000 NATed bindings. Reports CPU time and bytes allocated per
 // ping (V8's sampling heap profiler, collected objects included): allocation is what brings
 // the young-generation collections whose pauses every REGISTER waiting behind them feels.
+// Since the answers are kept in the ledger (src/registrar/ping-ledger.ts), matching one only
+// records it; applying it to its binding happens at the binding's next visit, so it counts
+// in "build and send" (from the second turn on).
 //
 //   npm run build && node bench/ping-cost.mjs [bindings] [turns]
 
