@@ -309,8 +309,7 @@ export class KeepAlive {
   onRawResponse(buf: Buffer): boolean {
     if (this.ledger.size === 0) return false;
     const seq = pingSeqIn(buf, this.branchStartBytes);
-    if (seq < 0 || this.ledger.awaiting(seq) < 0 || !isOptionsAnswer(buf)) return false;
-    return this.onPingAnswer(seq, this.deps.now());
+    return seq >= 0 && isOptionsAnswer(buf) && this.onPingAnswer(seq, this.deps.now());
   }
 
   /**
